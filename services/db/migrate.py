@@ -1,0 +1,46 @@
+"""Run the Alembic migrations from async code, one replica at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant works: it only has to be the same for every replica.
+_LOCK_KEY = 7_301_955_210
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    command.upgrade(alembic_config(connection), "head")
+
+
+def _is_current(connection: Connection) -> bool:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    current = MigrationContext.configure(connection).get_current_revision()
+    return current == head
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Upgrade the database to the newest revision (idempotent)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    """True when the database is at the newest revision."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_is_current)

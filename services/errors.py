@@ -1,0 +1,43 @@
+"""Errors raised below the GraphQL layer.
+
+    PerfgraphError
+    ├── ConfigurationError      a setting is missing or invalid (start-up)
+    ├── ServiceUnavailable      PostgreSQL or Redis cannot be reached
+    ├── NotFound                a named entity does not exist
+    ├── PermissionDenied        the principal may not see or change it
+    └── InvalidInput            arguments are malformed or inconsistent
+        └── InvalidWindow       a performance window cannot be resolved
+
+Resolvers map these to GraphQL errors with a stable ``code`` extension; anything else is
+unexpected and is masked.
+"""
+
+from __future__ import annotations
+
+
+class PerfgraphError(Exception):
+    code = "INTERNAL"
+
+
+class ConfigurationError(PerfgraphError):
+    code = "CONFIGURATION"
+
+
+class ServiceUnavailable(PerfgraphError):
+    code = "SERVICE_UNAVAILABLE"
+
+
+class NotFound(PerfgraphError):
+    code = "NOT_FOUND"
+
+
+class PermissionDenied(PerfgraphError):
+    code = "FORBIDDEN"
+
+
+class InvalidInput(PerfgraphError):
+    code = "BAD_USER_INPUT"
+
+
+class InvalidWindow(InvalidInput):
+    pass

@@ -1,0 +1,179 @@
+"""Bucketed, time-weighted series straight from SQL: one statement for many series.
+
+Each request is (entity id, resolved window, interval). The statement takes the anchor (the
+last row at or before the window's start) plus the window's rows, computes every row's
+log growth ``ln((value_t - cash_flow_t) / value_{t-1})``, and groups rows into buckets
+(``date_trunc`` in UTC), keeping the last value of each bucket and the summed log growth.
+Python then only exponentiates and cumulates: no raw rows are loaded for bucketed intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.windows import Interval, ResolvedWindow
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class SeriesRequest:
+    entity_id: int
+    window: ResolvedWindow
+    interval: Interval
+
+
+@dataclass(frozen=True)
+class Series:
+    """A bucketed series. ``returns[0]`` is NaN when the window starts at inception."""
+
+    timestamps: list[datetime]
+    values: FloatArray  # last NAV or level of each bucket
+    returns: FloatArray  # time-weighted return of each bucket
+    cash_flows: FloatArray  # external flows summed per bucket
+
+    @property
+    def cumulative(self) -> FloatArray:
+        growth = np.nan_to_num(self.returns, nan=0.0) + 1.0
+        return np.asarray(np.cumprod(growth) - 1.0, dtype=np.float64)
+
+    @property
+    def drawdowns(self) -> FloatArray:
+        index = self.cumulative + 1.0
+        peak = np.maximum.accumulate(np.maximum(index, 1.0)) if index.size else index
+        result: FloatArray = index / peak - 1.0
+        return result
+
+    def __len__(self) -> int:
+        return len(self.timestamps)
+
+
+EMPTY = Series([], np.empty(0), np.empty(0), np.empty(0))
+
+
+@dataclass(frozen=True)
+class SeriesTable:
+    name: str
+    key: str
+    value: str
+    flow: str  # an SQL expression
+
+
+PERFORMANCE = SeriesTable("performance_points", "strategy_id", "nav", "cash_flow")
+BENCHMARK = SeriesTable("benchmark_prices", "benchmark_id", "level", "0::float8")
+
+
+def _statement(t: SeriesTable) -> str:
+    return f"""
+WITH keys AS (
+  SELECT * FROM unnest(CAST(:ids AS int[]), CAST(:afters AS timestamptz[]),
+                       CAST(:untils AS timestamptz[]), CAST(:units AS text[]))
+       WITH ORDINALITY AS k(entity_id, after_ts, until_ts, unit, key_no)
+), rows AS (
+  SELECT k.key_no, k.unit, r.ts, r.value, r.flow, r.is_anchor,
+         lag(r.value) OVER (PARTITION BY k.key_no ORDER BY r.ts) AS prev_value
+  FROM keys k
+  CROSS JOIN LATERAL (
+    (SELECT ts, {t.value} AS value, {t.flow} AS flow, true AS is_anchor FROM {t.name}
+      WHERE {t.key} = k.entity_id AND k.after_ts IS NOT NULL AND ts <= k.after_ts
+      ORDER BY ts DESC LIMIT 1)
+    UNION ALL
+    (SELECT ts, {t.value}, {t.flow}, false FROM {t.name}
+      WHERE {t.key} = k.entity_id
+        AND (k.after_ts IS NULL OR ts > k.after_ts)
+        AND (k.until_ts IS NULL OR ts <= k.until_ts))
+  ) r
+)
+SELECT key_no, max(ts) AS ts,
+       (array_agg(value ORDER BY ts DESC))[1] AS value,
+       sum(ln((value - flow) / prev_value)) AS log_growth,
+       sum(flow) AS flow
+FROM rows
+WHERE NOT is_anchor
+GROUP BY key_no, CASE WHEN unit = 'raw' THEN ts ELSE date_trunc(unit, ts, 'UTC') END
+ORDER BY key_no, 2
+"""
+
+
+_STATEMENTS = {t.name: text(_statement(t)) for t in (PERFORMANCE, BENCHMARK)}
+
+
+async def fetch_series(
+    session: AsyncSession, table: SeriesTable, requests: Sequence[SeriesRequest]
+) -> list[Series]:
+    """Every requested series in one SQL statement, in request order."""
+    if not requests:
+        return []
+    params = {
+        "ids": [r.entity_id for r in requests],
+        "afters": [r.window.after for r in requests],
+        "untils": [r.window.until for r in requests],
+        "units": [r.interval.value for r in requests],
+    }
+    result = await session.execute(_STATEMENTS[table.name], params)
+    grouped: dict[int, list[tuple[datetime, float, float | None, float]]] = {}
+    for key_no, ts, value, log_growth, flow in result.tuples():
+        grouped.setdefault(key_no, []).append((ts, value, log_growth, flow))
+    return [_to_series(grouped.get(i + 1, [])) for i in range(len(requests))]
+
+
+def _to_series(rows: list[tuple[datetime, float, float | None, float]]) -> Series:
+    if not rows:
+        return EMPTY
+    log_growth = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64)
+    return Series(
+        timestamps=[r[0] for r in rows],
+        values=np.array([r[1] for r in rows], dtype=np.float64),
+        returns=np.expm1(log_growth),
+        cash_flows=np.array([r[3] for r in rows], dtype=np.float64),
+    )
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The newest row of a series, with its return against the row before it."""
+
+    entity_id: int
+    timestamp: datetime
+    value: float
+    cash_flow: float
+    seq: int
+    return_: float | None
+
+
+def _latest_statement(t: SeriesTable) -> str:
+    return f"""
+SELECT k.entity_id, r.ts, r.value, r.flow, r.seq, r.prev_value
+FROM unnest(CAST(:ids AS int[])) AS k(entity_id)
+CROSS JOIN LATERAL (
+  SELECT ts, {t.value} AS value, {t.flow} AS flow, seq,
+         lead({t.value}) OVER (ORDER BY ts DESC) AS prev_value
+  FROM {t.name} WHERE {t.key} = k.entity_id ORDER BY ts DESC LIMIT 2
+) r
+"""
+
+
+_LATEST = {t.name: text(_latest_statement(t)) for t in (PERFORMANCE, BENCHMARK)}
+
+
+async def fetch_latest(
+    session: AsyncSession, table: SeriesTable, ids: Sequence[int]
+) -> dict[int, Latest]:
+    """The latest row of every requested series, in one SQL statement."""
+    if not ids:
+        return {}
+    result = await session.execute(_LATEST[table.name], {"ids": list(ids)})
+    latest: dict[int, Latest] = {}
+    for entity_id, ts, value, flow, seq, prev in result.tuples():
+        if entity_id in latest:
+            continue
+        ret = (value - flow) / prev - 1.0 if prev else None
+        latest[entity_id] = Latest(entity_id, ts, value, flow, seq, ret)
+    return latest
