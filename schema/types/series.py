@@ -1,0 +1,191 @@
+"""Series as points (objects) and columns (parallel arrays, one scalar each)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import strawberry
+
+from schema.types.common import FloatColumn, Interval, TimestampColumn
+from services.series import FloatArray, Latest, Series
+
+
+def float_column(values: FloatArray) -> list[float | None]:
+    if not np.isnan(values).any():
+        return values.tolist()  # type: ignore[no-any-return]
+    return [None if v != v else v for v in values.tolist()]
+
+
+def timestamp_column(series: Series) -> list[str]:
+    stamps = np.array(series.timestamps, dtype="datetime64[us]")
+    return np.datetime_as_string(stamps, unit="auto", timezone="UTC").tolist()  # type: ignore[no-any-return]
+
+
+def _optional(value: float) -> float | None:
+    return None if value != value else value
+
+
+@strawberry.type(description="One bucket of a strategy's performance.")
+class PerformancePoint:
+    timestamp: datetime
+    nav: float
+    return_: float | None = strawberry.field(
+        name="return", description="Time-weighted return of the bucket (null at inception)."
+    )
+    cumulative_return: float
+    drawdown: float
+    cash_flow: float
+
+
+@strawberry.type(description="The series as parallel arrays: cheap to execute and to chart.")
+class PerformanceColumns:
+    _series: strawberry.Private[Series]
+
+    @strawberry.field
+    def timestamps(self) -> TimestampColumn:  # type: ignore[valid-type]
+        return timestamp_column(self._series)
+
+    @strawberry.field
+    def nav(self) -> FloatColumn:  # type: ignore[valid-type]
+        return float_column(self._series.values)
+
+    @strawberry.field
+    def returns(self) -> FloatColumn:  # type: ignore[valid-type]
+        return float_column(self._series.returns)
+
+    @strawberry.field
+    def cumulative_return(self) -> FloatColumn:  # type: ignore[valid-type]
+        return float_column(self._series.cumulative)
+
+    @strawberry.field
+    def drawdown(self) -> FloatColumn:  # type: ignore[valid-type]
+        return float_column(self._series.drawdowns)
+
+    @strawberry.field
+    def cash_flow(self) -> FloatColumn:  # type: ignore[valid-type]
+        return float_column(self._series.cash_flows)
+
+
+@strawberry.type(description="A strategy's bucketed, time-weighted performance over a window.")
+class Performance:
+    interval: Interval  # type: ignore[valid-type]
+    _series: strawberry.Private[Series]
+
+    @strawberry.field(description="Timestamp of the first point in the window.")
+    def start(self) -> datetime | None:
+        return self._series.timestamps[0] if len(self._series) else None
+
+    @strawberry.field(description="Timestamp of the last point in the window.")
+    def end(self) -> datetime | None:
+        return self._series.timestamps[-1] if len(self._series) else None
+
+    @strawberry.field
+    def count(self) -> int:
+        return len(self._series)
+
+    @strawberry.field
+    def points(self) -> list[PerformancePoint]:
+        s = self._series
+        return [
+            PerformancePoint(
+                timestamp=ts,
+                nav=nav,
+                return_=_optional(r),
+                cumulative_return=c,
+                drawdown=d,
+                cash_flow=f,
+            )
+            for ts, nav, r, c, d, f in zip(
+                s.timestamps,
+                s.values.tolist(),
+                s.returns.tolist(),
+                s.cumulative.tolist(),
+                s.drawdowns.tolist(),
+                s.cash_flows.tolist(),
+                strict=True,
+            )
+        ]
+
+    @strawberry.field
+    def columns(self) -> PerformanceColumns:
+        return PerformanceColumns(_series=self._series)
+
+
+@strawberry.type(description="One bucket of a benchmark's levels.")
+class BenchmarkPoint:
+    timestamp: datetime
+    level: float
+    return_: float | None = strawberry.field(name="return")
+    cumulative_return: float
+    drawdown: float
+
+
+@strawberry.type
+class BenchmarkColumns:
+    _series: strawberry.Private[Series]
+
+    @strawberry.field
+    def timestamps(self) -> TimestampColumn:  # type: ignore[valid-type]
+        return timestamp_column(self._series)
+
+    @strawberry.field
+    def level(self) -> FloatColumn:  # type: ignore[valid-type]
+        return float_column(self._series.values)
+
+    @strawberry.field
+    def returns(self) -> FloatColumn:  # type: ignore[valid-type]
+        return float_column(self._series.returns)
+
+    @strawberry.field
+    def cumulative_return(self) -> FloatColumn:  # type: ignore[valid-type]
+        return float_column(self._series.cumulative)
+
+    @strawberry.field
+    def drawdown(self) -> FloatColumn:  # type: ignore[valid-type]
+        return float_column(self._series.drawdowns)
+
+
+@strawberry.type(description="A benchmark's bucketed levels over a window.")
+class BenchmarkSeries:
+    interval: Interval  # type: ignore[valid-type]
+    _series: strawberry.Private[Series]
+
+    @strawberry.field
+    def count(self) -> int:
+        return len(self._series)
+
+    @strawberry.field
+    def points(self) -> list[BenchmarkPoint]:
+        s = self._series
+        return [
+            BenchmarkPoint(
+                timestamp=ts, level=v, return_=_optional(r), cumulative_return=c, drawdown=d
+            )
+            for ts, v, r, c, d in zip(
+                s.timestamps,
+                s.values.tolist(),
+                s.returns.tolist(),
+                s.cumulative.tolist(),
+                s.drawdowns.tolist(),
+                strict=True,
+            )
+        ]
+
+    @strawberry.field
+    def columns(self) -> BenchmarkColumns:
+        return BenchmarkColumns(_series=self._series)
+
+
+@strawberry.type(description="The newest point of a series and its return against the one before.")
+class LatestPoint:
+    timestamp: datetime
+    value: float = strawberry.field(description="NAV for strategies, level for benchmarks.")
+    return_: float | None = strawberry.field(name="return")
+    seq: int = strawberry.field(description="Sequence number of the write that stored it.")
+
+    @classmethod
+    def from_latest(cls, latest: Latest) -> LatestPoint:
+        return cls(
+            timestamp=latest.timestamp, value=latest.value, return_=latest.return_, seq=latest.seq
+        )
