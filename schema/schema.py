@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
 from schema.query import Query
+from schema.types.common import SCALARS
 
 
-def build_schema(*, extensions: Sequence[type[SchemaExtension]] = ()) -> strawberry.Schema:
-    return strawberry.Schema(query=Query, extensions=[ErrorMapping, *extensions])
+def build_schema(*, extensions: Sequence[Any] = ()) -> strawberry.Schema:
+    # Documents repeat (dashboards poll, widgets share queries): parse and validate once.
+    chain: list[Any] = [ErrorMapping, ParserCache(maxsize=1024), ValidationCache(maxsize=1024)]
+    return strawberry.Schema(
+        query=Query,
+        extensions=[*chain, *extensions],
+        config=StrawberryConfig(scalar_map=SCALARS),
+    )
 
 
 schema = build_schema()

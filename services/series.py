@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +35,7 @@ class SeriesRequest:
 class Series:
     """A bucketed series. ``returns[0]`` is NaN when the window starts at inception."""
 
-    timestamps: list[datetime]
+    epoch_us: npt.NDArray[np.int64]  # bucket timestamps, microseconds since 1970 UTC
     values: FloatArray  # last NAV or level of each bucket
     returns: FloatArray  # time-weighted return of each bucket
     cash_flows: FloatArray  # external flows summed per bucket
@@ -51,11 +52,25 @@ class Series:
         result: FloatArray = index / peak - 1.0
         return result
 
+    @property
+    def timestamps(self) -> list[datetime]:
+        return [_EPOCH + timedelta(microseconds=us) for us in self.epoch_us.tolist()]
+
+    def timestamp_at(self, i: int) -> datetime:
+        return _EPOCH + timedelta(microseconds=int(self.epoch_us[i]))
+
+    def iso_timestamps(self) -> list[str]:
+        """ISO-8601 UTC strings, vectorised (seconds unless a timestamp has a fraction)."""
+        unit: Literal["s", "us"] = "us" if (self.epoch_us % 1_000_000).any() else "s"
+        stamps = self.epoch_us.astype("datetime64[us]")
+        return np.datetime_as_string(stamps, unit=unit, timezone="UTC").tolist()  # type: ignore[no-any-return]
+
     def __len__(self) -> int:
-        return len(self.timestamps)
+        return int(self.epoch_us.size)
 
 
-EMPTY = Series([], np.empty(0), np.empty(0), np.empty(0))
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EMPTY = Series(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
 
 
 @dataclass(frozen=True)
@@ -91,7 +106,7 @@ WITH keys AS (
         AND (k.until_ts IS NULL OR ts <= k.until_ts))
   ) r
 )
-SELECT key_no, max(ts) AS ts,
+SELECT key_no, (extract(epoch FROM max(ts)) * 1000000)::int8 AS ts_us,
        (array_agg(value ORDER BY ts DESC))[1] AS value,
        sum(ln((value - flow) / prev_value)) AS log_growth,
        sum(flow) AS flow
@@ -118,18 +133,18 @@ async def fetch_series(
         "units": [r.interval.value for r in requests],
     }
     result = await session.execute(_STATEMENTS[table.name], params)
-    grouped: dict[int, list[tuple[datetime, float, float | None, float]]] = {}
-    for key_no, ts, value, log_growth, flow in result.tuples():
+    grouped: dict[int, list[tuple[int, float, float | None, float]]] = {}
+    for key_no, ts, value, log_growth, flow in result:
         grouped.setdefault(key_no, []).append((ts, value, log_growth, flow))
     return [_to_series(grouped.get(i + 1, [])) for i in range(len(requests))]
 
 
-def _to_series(rows: list[tuple[datetime, float, float | None, float]]) -> Series:
+def _to_series(rows: list[tuple[int, float, float | None, float]]) -> Series:
     if not rows:
         return EMPTY
     log_growth = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64)
     return Series(
-        timestamps=[r[0] for r in rows],
+        epoch_us=np.array([r[0] for r in rows], dtype=np.int64),
         values=np.array([r[1] for r in rows], dtype=np.float64),
         returns=np.expm1(log_growth),
         cash_flows=np.array([r[3] for r in rows], dtype=np.float64),
@@ -171,7 +186,7 @@ async def fetch_latest(
         return {}
     result = await session.execute(_LATEST[table.name], {"ids": list(ids)})
     latest: dict[int, Latest] = {}
-    for entity_id, ts, value, flow, seq, prev in result.tuples():
+    for entity_id, ts, value, flow, seq, prev in result:
         if entity_id in latest:
             continue
         ret = (value - flow) / prev - 1.0 if prev else None

@@ -10,7 +10,6 @@ from schema.context import Info
 from schema.types.common import Interval, WindowInput
 from schema.types.series import BenchmarkSeries, LatestPoint
 from services.benchmarks import BenchmarkRecord
-from services.windows import Interval as _Interval
 
 
 @strawberry.enum
@@ -72,7 +71,7 @@ class Benchmark:
         self,
         info: Info,
         window: WindowInput | None = None,
-        interval: Interval = _Interval.DAY,  # type: ignore[valid-type]
+        interval: Interval = Interval.DAY,
     ) -> BenchmarkSeries:
         from resolvers.benchmarks import benchmark_series
 

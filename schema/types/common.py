@@ -6,44 +6,51 @@ from datetime import datetime
 from typing import Any, NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
-from services.windows import Interval as _Interval
-from services.windows import Window
-from services.windows import WindowPreset as _WindowPreset
+from services.windows import Interval, Window, WindowPreset
 
-WindowPreset = strawberry.enum(
-    _WindowPreset,
+__all__ = ["SCALARS", "FloatColumn", "Interval", "PageInfo", "TimestampColumn", "WindowInput"]
+
+strawberry.enum(
+    WindowPreset,
     description="A window ending at the series' latest point (trailing) or calendar-to-date.",
 )
-Interval = strawberry.enum(
-    _Interval, description="Bucket width; each bucket keeps its last value. RAW: no bucketing."
+strawberry.enum(
+    Interval, description="Bucket width; each bucket keeps its last value. RAW: no bucketing."
 )
+
+
+FloatColumn = NewType("FloatColumn", list)  # type: ignore[type-arg]
+TimestampColumn = NewType("TimestampColumn", list)  # type: ignore[type-arg]
 
 
 def _identity(value: Any) -> Any:
     return value
 
 
-FloatColumn = strawberry.scalar(
-    NewType("FloatColumn", list),
-    description=(
-        "An array of floats serialised as one JSON array (null where a value is undefined, "
-        "such as the first return at inception). Columnar data for charts."
+SCALARS: dict[object, ScalarDefinition] = {
+    FloatColumn: strawberry.scalar(
+        name="FloatColumn",
+        description=(
+            "An array of floats serialised as one JSON array (null where a value is undefined, "
+            "such as the first return at inception). Columnar data for charts."
+        ),
+        serialize=_identity,
+        parse_value=_identity,
     ),
-    serialize=_identity,
-    parse_value=_identity,
-)
-TimestampColumn = strawberry.scalar(
-    NewType("TimestampColumn", list),
-    description="An array of ISO-8601 UTC timestamps serialised as one JSON array.",
-    serialize=_identity,
-    parse_value=_identity,
-)
+    TimestampColumn: strawberry.scalar(
+        name="TimestampColumn",
+        description="An array of ISO-8601 UTC timestamps serialised as one JSON array.",
+        serialize=_identity,
+        parse_value=_identity,
+    ),
+}
 
 
 @strawberry.input(description="Either a preset, or from/to (each optional, inclusive).")
 class WindowInput:
-    preset: WindowPreset | None = None  # type: ignore[valid-type]
+    preset: WindowPreset | None = None
     from_: datetime | None = strawberry.field(default=None, name="from")
     to: datetime | None = None
 

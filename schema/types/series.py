@@ -17,11 +17,6 @@ def float_column(values: FloatArray) -> list[float | None]:
     return [None if v != v else v for v in values.tolist()]
 
 
-def timestamp_column(series: Series) -> list[str]:
-    stamps = np.array(series.timestamps, dtype="datetime64[us]")
-    return np.datetime_as_string(stamps, unit="auto", timezone="UTC").tolist()  # type: ignore[no-any-return]
-
-
 def _optional(value: float) -> float | None:
     return None if value != value else value
 
@@ -43,42 +38,42 @@ class PerformanceColumns:
     _series: strawberry.Private[Series]
 
     @strawberry.field
-    def timestamps(self) -> TimestampColumn:  # type: ignore[valid-type]
-        return timestamp_column(self._series)
+    def timestamps(self) -> TimestampColumn:
+        return TimestampColumn(self._series.iso_timestamps())
 
     @strawberry.field
-    def nav(self) -> FloatColumn:  # type: ignore[valid-type]
-        return float_column(self._series.values)
+    def nav(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.values))
 
     @strawberry.field
-    def returns(self) -> FloatColumn:  # type: ignore[valid-type]
-        return float_column(self._series.returns)
+    def returns(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.returns))
 
     @strawberry.field
-    def cumulative_return(self) -> FloatColumn:  # type: ignore[valid-type]
-        return float_column(self._series.cumulative)
+    def cumulative_return(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.cumulative))
 
     @strawberry.field
-    def drawdown(self) -> FloatColumn:  # type: ignore[valid-type]
-        return float_column(self._series.drawdowns)
+    def drawdown(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.drawdowns))
 
     @strawberry.field
-    def cash_flow(self) -> FloatColumn:  # type: ignore[valid-type]
-        return float_column(self._series.cash_flows)
+    def cash_flow(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.cash_flows))
 
 
 @strawberry.type(description="A strategy's bucketed, time-weighted performance over a window.")
 class Performance:
-    interval: Interval  # type: ignore[valid-type]
+    interval: Interval
     _series: strawberry.Private[Series]
 
     @strawberry.field(description="Timestamp of the first point in the window.")
     def start(self) -> datetime | None:
-        return self._series.timestamps[0] if len(self._series) else None
+        return self._series.timestamp_at(0) if len(self._series) else None
 
     @strawberry.field(description="Timestamp of the last point in the window.")
     def end(self) -> datetime | None:
-        return self._series.timestamps[-1] if len(self._series) else None
+        return self._series.timestamp_at(-1) if len(self._series) else None
 
     @strawberry.field
     def count(self) -> int:
@@ -126,29 +121,29 @@ class BenchmarkColumns:
     _series: strawberry.Private[Series]
 
     @strawberry.field
-    def timestamps(self) -> TimestampColumn:  # type: ignore[valid-type]
-        return timestamp_column(self._series)
+    def timestamps(self) -> TimestampColumn:
+        return TimestampColumn(self._series.iso_timestamps())
 
     @strawberry.field
-    def level(self) -> FloatColumn:  # type: ignore[valid-type]
-        return float_column(self._series.values)
+    def level(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.values))
 
     @strawberry.field
-    def returns(self) -> FloatColumn:  # type: ignore[valid-type]
-        return float_column(self._series.returns)
+    def returns(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.returns))
 
     @strawberry.field
-    def cumulative_return(self) -> FloatColumn:  # type: ignore[valid-type]
-        return float_column(self._series.cumulative)
+    def cumulative_return(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.cumulative))
 
     @strawberry.field
-    def drawdown(self) -> FloatColumn:  # type: ignore[valid-type]
-        return float_column(self._series.drawdowns)
+    def drawdown(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.drawdowns))
 
 
 @strawberry.type(description="A benchmark's bucketed levels over a window.")
 class BenchmarkSeries:
-    interval: Interval  # type: ignore[valid-type]
+    interval: Interval
     _series: strawberry.Private[Series]
 
     @strawberry.field

@@ -11,7 +11,6 @@ from schema.types.benchmarks import Benchmark
 from schema.types.common import Interval, PageInfo, WindowInput
 from schema.types.series import LatestPoint, Performance
 from services.strategies import StrategyRecord
-from services.windows import Interval as _Interval
 
 
 @strawberry.type(description="A trading strategy whose NAV perfgraph tracks.")
@@ -62,7 +61,7 @@ class Strategy:
         self,
         info: Info,
         window: WindowInput | None = None,
-        interval: Interval = _Interval.DAY,  # type: ignore[valid-type]
+        interval: Interval = Interval.DAY,
     ) -> Performance:
         from resolvers.strategies import strategy_performance
 

@@ -1,0 +1,46 @@
+"""Plain functions that create test data through the real services."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from services.bulk import PERFORMANCE, copy_rows
+from services.db.models import Account, Strategy
+from services.resources import Resources
+
+
+async def create_strategy(
+    resources: Resources,
+    *,
+    points: Sequence[tuple[datetime, float, float]] = (),
+    slug: str | None = None,
+    account: str = "tests",
+) -> int:
+    """A strategy with the given (ts, nav, cash_flow) points; returns its id."""
+    slug = slug or f"test-{uuid.uuid4().hex[:12]}"
+    async with resources.engine.begin() as conn:
+        await conn.execute(insert(Account).values(name=account).on_conflict_do_nothing())
+        account_id = (
+            await conn.execute(select(Account.id).where(Account.name == account))
+        ).scalar_one()
+        strategy_id: int = (
+            await conn.execute(
+                insert(Strategy)
+                .values(
+                    slug=slug,
+                    name=slug,
+                    asset_class="EQUITY",
+                    base_currency="USD",
+                    account_id=account_id,
+                )
+                .returning(Strategy.id)
+            )
+        ).scalar_one()
+        if points:
+            await copy_rows(conn, PERFORMANCE, strategy_id, list(points))
+    return strategy_id
