@@ -1,0 +1,39 @@
+"""Every Redis key, channel and stream name perfgraph uses, built here and nowhere else."""
+
+from __future__ import annotations
+
+PREFIX = "pg"
+
+
+def performance_channel(strategy_id: int) -> str:
+    """Pub/sub channel for committed changes to a strategy's performance."""
+    return f"perf:{strategy_id}"
+
+
+def benchmark_channel(symbol: str) -> str:
+    """Pub/sub channel for committed benchmark prices."""
+    return f"bench:{symbol}"
+
+
+def performance_stream() -> str:
+    """Redis Stream the strategy execution engine writes performance points to."""
+    return f"{PREFIX}:stream:performance"
+
+
+def market_data_stream() -> str:
+    """Redis Stream the market-data pipeline writes benchmark prices to."""
+    return f"{PREFIX}:stream:market-data"
+
+
+def cache_key(kind: str, *parts: object) -> str:
+    """A value-cache key; callers include the data versions the value depends on."""
+    return ":".join((PREFIX, "cache", kind, *(str(p) for p in parts)))
+
+
+def lock_key(key: str) -> str:
+    """Short-lived lock guarding the computation of ``key`` across replicas."""
+    return f"{PREFIX}:lock:{key}"
+
+
+def rate_limit_key(principal: str) -> str:
+    return f"{PREFIX}:rate:{principal}"
