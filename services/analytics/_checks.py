@@ -66,11 +66,23 @@ def dates(series: pd.Series) -> pd.DatetimeIndex:
     return cast(pd.DatetimeIndex, series.index)
 
 
+_EPOCH_MONTH = 1970 * 12
+
+
 def calendar_key(
     index: pd.DatetimeIndex, months: int
 ) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
-    """An integer per date, equal for dates in the same UTC bucket of ``months`` (1, 3 or 12)."""
-    key: np.ndarray[tuple[int], np.dtype[np.int64]] = (
-        index.year.to_numpy(dtype=np.int64) * 12 + index.month.to_numpy(dtype=np.int64) - 1
-    ) // months
+    """An integer per date, equal for dates in the same UTC bucket of ``months`` (1, 3 or 12).
+
+    The key counts buckets since year 0, so ``bucket_start(key, months)`` recovers the date.
+    """
+    ns = index.as_unit("ns").asi8.view("datetime64[ns]")
+    month = ns.astype("datetime64[M]").astype(np.int64) + _EPOCH_MONTH
+    key: np.ndarray[tuple[int], np.dtype[np.int64]] = month // months
     return key
+
+
+def bucket_start(key: np.ndarray, months: int) -> pd.DatetimeIndex:
+    """First day (UTC midnight) of each calendar bucket of :func:`calendar_key`."""
+    first = (key * months - _EPOCH_MONTH).astype("datetime64[M]").astype("datetime64[ns]")
+    return pd.DatetimeIndex(first).tz_localize("UTC")

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from services.analytics._checks import FloatArray, calendar_key, check_series, dates, values
+from services.analytics._checks import (
+    FloatArray,
+    bucket_start,
+    calendar_key,
+    check_series,
+    dates,
+    values,
+)
 from services.analytics._stats import annualised, finite
 from services.analytics.alignment import AlignmentPolicy, AlignmentReport, align
 from services.analytics.methodology import resolve_periods_per_year
@@ -73,21 +80,11 @@ def _bucket(
     key = calendar_key(index, _MONTHS[frequency])
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     compounded = np.multiply.reduceat(1.0 + r, starts) - 1.0
-    labels = _period_start(index[starts], frequency)
+    labels = bucket_start(key[starts], _MONTHS[frequency])
     return pd.Series(compounded, index=labels, name=name)
 
 
 _MONTHS = {PeriodFrequency.MONTH: 1, PeriodFrequency.QUARTER: 3, PeriodFrequency.YEAR: 12}
-
-
-def _period_start(dates: pd.DatetimeIndex, frequency: PeriodFrequency) -> pd.DatetimeIndex:
-    month = dates.month.to_numpy()
-    if frequency is PeriodFrequency.YEAR:
-        month = np.ones_like(month)
-    elif frequency is PeriodFrequency.QUARTER:
-        month = (month - 1) // 3 * 3 + 1
-    parts = pd.DataFrame({"year": dates.year.to_numpy(), "month": month, "day": 1})
-    return pd.DatetimeIndex(pd.to_datetime(parts)).tz_localize("UTC")
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ class RiskFreeUsed:
 
 
 def per_period_rates(
-    risk_free: RiskFree | float | None, index: pd.DatetimeIndex, periods_per_year: float
+    risk_free: RiskFree | float | None, index: pd.Index, periods_per_year: float
 ) -> tuple[FloatArray, RiskFreeUsed]:
     """Per-period risk-free returns aligned to ``index``, and what was used.
 
@@ -81,12 +81,12 @@ def per_period_rates(
     counted in ``RiskFreeUsed.backfilled_periods``. A bare float is a constant annual rate;
     None means zero.
     """
-    check_index(index, "returns")
+    dates = check_index(index, "returns")
     if risk_free is None:
-        return np.zeros(len(index)), RiskFreeUsed("none", 0.0)
+        return np.zeros(len(dates)), RiskFreeUsed("none", 0.0)
     if not isinstance(risk_free, RiskFree):
         risk_free = RiskFree.constant(float(risk_free))
-    annual, backfilled = _annual_rates(risk_free, index)
+    annual, backfilled = _annual_rates(risk_free, dates)
     per_period: FloatArray = (1.0 + annual) ** (1.0 / periods_per_year) - 1.0
     mean = float(annual.mean()) if len(annual) else float(risk_free.annual_rate or 0.0)
     return per_period, RiskFreeUsed(risk_free.describe(), mean, backfilled)

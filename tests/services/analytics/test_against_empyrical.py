@@ -11,7 +11,7 @@ import empyrical as ep
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.stats
+import scipy.stats  # type: ignore[import-untyped]
 
 from services.analytics import (
     RiskFree,
@@ -42,7 +42,8 @@ def close(ours: float | None, theirs: float) -> bool:
 
 @pytest.fixture(scope="module", params=["MTUM", "USMV", "VLUE"])
 def strategy(request: pytest.FixtureRequest, factors: pd.DataFrame) -> pd.Series:
-    return factors[request.param]
+    returns: pd.Series = factors[request.param]
+    return returns
 
 
 def test_single_series_metrics_match(strategy: pd.Series) -> None:

@@ -63,14 +63,21 @@ def test_treynor_and_alpha_use_the_same_risk_free() -> None:
 
 def test_constant_benchmark_gives_no_beta_alpha_or_correlation() -> None:
     c = compare(series(S5), series([0.01] * 5))
-    assert c.beta is None and c.alpha is None and c.treynor is None
-    assert c.correlation is None and c.r_squared is None
+    assert c.beta is None
+    assert c.alpha is None
+    assert c.treynor is None
+    assert c.correlation is None
+    assert c.r_squared is None
     assert c.down_capture is None  # no down period
 
 
 def test_compound_to_common_merges_returns_into_the_next_common_date() -> None:
-    s = pd.Series([0.10, 0.10, -0.5, 0.2], index=utc("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-05"))
-    b = pd.Series([0.01, 0.02, 0.03, 0.04], index=utc("2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"))
+    s = pd.Series(
+        [0.10, 0.10, -0.5, 0.2], index=utc("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-05")
+    )
+    b = pd.Series(
+        [0.01, 0.02, 0.03, 0.04], index=utc("2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05")
+    )
     s2, b2, report = align(s, b)
     assert list(s2.index) == list(utc("2024-01-02", "2024-01-03", "2024-01-05"))
     # strategy: 01-01 precedes the first common date -> dropped; nothing merged
@@ -81,7 +88,8 @@ def test_compound_to_common_merges_returns_into_the_next_common_date() -> None:
     assert report.overlapping_periods == 3
     assert list(report.strategy_dropped) == list(utc("2024-01-01"))
     assert list(report.benchmark_merged) == list(utc("2024-01-04"))
-    assert len(report.strategy_merged) == 0 and len(report.benchmark_dropped) == 0
+    assert len(report.strategy_merged) == 0
+    assert len(report.benchmark_dropped) == 0
     # compounding preserves each side's total over the common span
     assert (1 + b2).prod() == pytest.approx((1 + b).prod())
 
@@ -90,7 +98,8 @@ def test_intersect_drops_non_common_dates() -> None:
     s = pd.Series([0.1, 0.2, 0.3], index=utc("2024-01-01", "2024-01-02", "2024-01-03"))
     b = pd.Series([0.01, 0.03], index=utc("2024-01-01", "2024-01-03"))
     s2, b2, report = align(s, b, AlignmentPolicy.INTERSECT)
-    assert s2.tolist() == [0.1, 0.3] and b2.tolist() == [0.01, 0.03]
+    assert s2.tolist() == [0.1, 0.3]
+    assert b2.tolist() == [0.01, 0.03]
     assert list(report.strategy_dropped) == list(utc("2024-01-02"))
     assert report.overlapping_periods == 2
 
@@ -108,11 +117,14 @@ def test_forward_fill_levels_gives_zero_returns_where_a_side_is_missing() -> Non
 
 def test_identical_calendars_need_no_alignment() -> None:
     _, _, report = align(series(S5), series(B5))
-    assert report.overlapping_periods == 5 and not report.changed
+    assert report.overlapping_periods == 5
+    assert not report.changed
 
 
 def test_disjoint_series_compare_to_nothing() -> None:
     c = compare(series([0.1, 0.2]), series([0.1, 0.2], start="2030-01-31"))
-    assert c.periods == 0 and c.beta is None and c.strategy_return is None
+    assert c.periods == 0
+    assert c.beta is None
+    assert c.strategy_return is None
     assert c.outperforming is None
     assert len(c.alignment.strategy_dropped) == 2

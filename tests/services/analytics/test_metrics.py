@@ -84,7 +84,8 @@ def test_risk_free_enters_sharpe_and_sortino() -> None:
 def test_ddof_is_honoured() -> None:
     m0 = compute_metrics(series(R5), ddof=0)
     m1 = compute_metrics(series(R5), ddof=1)
-    assert m0.annual_volatility is not None and m1.annual_volatility is not None
+    assert m0.annual_volatility is not None
+    assert m1.annual_volatility is not None
     assert m0.annual_volatility / m1.annual_volatility == pytest.approx(math.sqrt(4 / 5))
     assert m0.methodology.ddof == 0
 
@@ -92,8 +93,12 @@ def test_ddof_is_honoured() -> None:
 def test_empty_series_gives_none_everywhere() -> None:
     m = compute_metrics(series([]))
     assert m.periods == 0
-    assert m.start is None and m.total_return is None and m.cagr is None
-    assert m.max_drawdown is None and m.var_historical is None and m.sharpe is None
+    assert m.start is None
+    assert m.total_return is None
+    assert m.cagr is None
+    assert m.max_drawdown is None
+    assert m.var_historical is None
+    assert m.sharpe is None
     assert m.methodology.periods_per_year_source == "default"
 
 
@@ -101,23 +106,32 @@ def test_single_point_has_level_metrics_only() -> None:
     m = compute_metrics(series([0.05]))
     assert m.total_return == pytest.approx(0.05)
     assert m.cagr == pytest.approx(1.05**252 - 1)  # default 252 without a second date
-    assert m.annual_volatility is None and m.sharpe is None and m.sortino is None
-    assert m.omega is None and m.skew is None and m.stability is None
-    assert m.max_drawdown == 0.0 and m.calmar is None
+    assert m.annual_volatility is None
+    assert m.sharpe is None
+    assert m.sortino is None
+    assert m.omega is None
+    assert m.skew is None
+    assert m.stability is None
+    assert m.max_drawdown == 0.0
+    assert m.calmar is None
 
 
 def test_zero_volatility_gives_no_sharpe() -> None:
     m = compute_metrics(series([0.01] * 6))
     assert m.annual_volatility == 0.0
     assert m.sharpe is None
-    assert m.skew is None and m.kurtosis is None
+    assert m.skew is None
+    assert m.kurtosis is None
 
 
 def test_no_losing_period_gives_no_sortino_omega_or_calmar() -> None:
     m = compute_metrics(series([0.01, 0.02, 0.0, 0.03]))
-    assert m.sortino is None and m.omega is None and m.calmar is None
+    assert m.sortino is None
+    assert m.omega is None
+    assert m.calmar is None
     assert m.downside_deviation == 0.0
-    assert m.max_drawdown == 0.0 and m.max_drawdown_period is None
+    assert m.max_drawdown == 0.0
+    assert m.max_drawdown_period is None
     assert m.average_loss is None
     assert m.win_rate == 1.0
 
