@@ -83,14 +83,21 @@ def omega(r: FloatArray, annual_threshold: float, periods_per_year: float) -> fl
     return float(gains / losses) if losses > 0.0 else None
 
 
-def historical_var(r: FloatArray, tail: float) -> tuple[float | None, float | None]:
-    """Percentile VaR (linear interpolation) and the mean of the ``int((n-1)*tail)+1`` worst."""
-    if len(r) < 1:
+def percentile(ordered: FloatArray, q: float) -> float:
+    """``np.percentile(x, q)`` (linear interpolation) of ``ordered = np.sort(x)``."""
+    position = q / 100.0 * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    below, above = float(ordered[low]), float(ordered[high])
+    return below + (above - below) * (position - low)
+
+
+def historical_var(ordered: FloatArray, tail: float) -> tuple[float | None, float | None]:
+    """Percentile VaR and the mean of the ``int((n-1)*tail)+1`` worst, from sorted returns."""
+    if len(ordered) < 1:
         return None, None
-    var = float(np.percentile(r, 100.0 * tail))
-    k = int((len(r) - 1) * tail)
-    cvar = float(np.partition(r, k)[: k + 1].mean())
-    return var, cvar
+    k = int((len(ordered) - 1) * tail)
+    return percentile(ordered, 100.0 * tail), float(ordered[: k + 1].mean())
 
 
 def parametric_var(r: FloatArray, tail: float, ddof: int) -> tuple[float | None, float | None]:
@@ -115,11 +122,12 @@ def moments(r: FloatArray) -> tuple[float | None, float | None]:
     return m3 / m2**1.5, m4 / (m2 * m2) - 3.0
 
 
-def tail_ratio(r: FloatArray) -> float | None:
-    if len(r) < 1:
+def tail_ratio(ordered: FloatArray) -> float | None:
+    """``abs(95th percentile) / abs(5th percentile)`` from sorted returns."""
+    if len(ordered) < 1:
         return None
-    high, low = np.percentile(r, [95.0, 5.0])
-    return float(abs(high) / abs(low)) if low != 0.0 else None
+    high, low = percentile(ordered, 95.0), percentile(ordered, 5.0)
+    return abs(high) / abs(low) if low != 0.0 else None
 
 
 def stability(r: FloatArray) -> float | None:
@@ -130,7 +138,7 @@ def stability(r: FloatArray) -> float | None:
     if constant(y):
         return None
     t = np.arange(len(y), dtype=np.float64)
-    return float(np.corrcoef(t, y)[0, 1] ** 2)
+    return _pearson(t, y) ** 2
 
 
 def beta(s: FloatArray, b: FloatArray) -> float | None:
@@ -152,7 +160,12 @@ def alpha(s_ex: FloatArray, b_ex: FloatArray, b: float, periods_per_year: float)
 def correlation(s: FloatArray, b: FloatArray) -> float | None:
     if len(s) < 2 or constant(s) or constant(b):
         return None
-    return float(np.corrcoef(s, b)[0, 1])
+    return _pearson(s, b)
+
+
+def _pearson(x: FloatArray, y: FloatArray) -> float:
+    xc, yc = x - x.mean(), y - y.mean()
+    return float(np.dot(xc, yc) / math.sqrt(float(np.dot(xc, xc)) * float(np.dot(yc, yc))))
 
 
 def capture(s: FloatArray, b: FloatArray, periods_per_year: float) -> float | None:

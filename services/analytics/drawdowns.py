@@ -80,8 +80,22 @@ def episodes(dd: FloatArray, index: pd.DatetimeIndex, top: int) -> list[Drawdown
     ]
 
 
+def deepest(dd: FloatArray, index: pd.DatetimeIndex) -> Drawdown | None:
+    """The deepest episode of ``dd`` (the first one on ties), without scanning all episodes."""
+    if len(dd) == 0 or dd.min() >= 0.0:
+        return None
+    trough = int(np.argmin(dd))
+    at_peak_before = np.flatnonzero(dd[:trough] >= 0.0)
+    start = int(at_peak_before[-1]) + 1 if len(at_peak_before) else 0
+    at_peak_after = np.flatnonzero(dd[trough:] >= 0.0)
+    end = trough + int(at_peak_after[0]) - 1 if len(at_peak_after) else len(dd) - 1
+    return _episode(index, start, end, trough, float(dd[trough]))
+
+
 def _first_troughs(dd: FloatArray, starts: np.ndarray, depths: FloatArray) -> np.ndarray:
-    segment = np.cumsum(np.isin(np.arange(len(dd)), starts)) - 1
+    marks = np.zeros(len(dd), dtype=np.int64)
+    marks[starts] = 1
+    segment = np.cumsum(marks) - 1
     valid = segment >= 0
     hits = np.flatnonzero(valid & (dd == depths[np.where(valid, segment, 0)]))
     _, first = np.unique(segment[hits], return_index=True)

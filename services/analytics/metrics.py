@@ -14,7 +14,7 @@ import pandas as pd
 
 from services.analytics import _stats
 from services.analytics._checks import FloatArray, check_series, dates, values
-from services.analytics.drawdowns import Drawdown, episodes
+from services.analytics.drawdowns import Drawdown, deepest
 from services.analytics.methodology import Methodology, resolve_periods_per_year
 from services.analytics.returns import drawdown_levels
 from services.analytics.riskfree import RiskFree, per_period_rates
@@ -149,11 +149,11 @@ def _metrics(r: FloatArray, rf: FloatArray, index: pd.DatetimeIndex, m: Methodol
     ppy, n = m.periods_per_year, len(r)
     excess = r - rf
     tail = round(1.0 - m.var_level, 12)
+    ordered = np.sort(r)
     dd = drawdown_levels(r)
-    worst = episodes(dd, index, 1)
     cagr = _stats.cagr(r, ppy)
     max_dd = float(dd.min()) if n else None
-    var_h, cvar_h = _stats.historical_var(r, tail)
+    var_h, cvar_h = _stats.historical_var(ordered, tail)
     var_p, cvar_p = _stats.parametric_var(r, tail, m.ddof)
     skew, kurt = _stats.moments(r)
     wins, losses = r[r > 0.0], r[r < 0.0]
@@ -170,18 +170,18 @@ def _metrics(r: FloatArray, rf: FloatArray, index: pd.DatetimeIndex, m: Methodol
         calmar=cagr / -max_dd if cagr is not None and max_dd else None,
         omega=_stats.omega(r, m.omega_threshold, ppy),
         max_drawdown=max_dd,
-        max_drawdown_period=worst[0] if worst else None,
+        max_drawdown_period=deepest(dd, index),
         var_historical=var_h,
         cvar_historical=cvar_h,
         var_parametric=var_p,
         cvar_parametric=cvar_p,
         skew=skew,
         kurtosis=kurt,
-        tail_ratio=_stats.tail_ratio(r),
+        tail_ratio=_stats.tail_ratio(ordered),
         stability=_stats.stability(r),
-        best_period=float(r.max()) if n else None,
+        best_period=float(ordered[-1]) if n else None,
         best_date=index[int(np.argmax(r))] if n else None,
-        worst_period=float(r.min()) if n else None,
+        worst_period=float(ordered[0]) if n else None,
         worst_date=index[int(np.argmin(r))] if n else None,
         win_rate=len(wins) / (len(wins) + len(losses)) if len(wins) + len(losses) else None,
         average_win=float(wins.mean()) if len(wins) else None,

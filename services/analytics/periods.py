@@ -7,6 +7,7 @@ inception or end at the last date).
 
 from __future__ import annotations
 
+import calendar
 import enum
 from dataclasses import dataclass
 
@@ -127,7 +128,7 @@ def lookback_returns(
     month_start = last.normalize().replace(day=1)
     quarter_start = month_start.replace(month=(last.month - 1) // 3 * 3 + 1)
     calendar = pd.DatetimeIndex([month_start, quarter_start, month_start.replace(month=1)])
-    trailing = pd.DatetimeIndex([last - pd.DateOffset(months=m) for m in (1, 3, 6, 12, 36, 60)])
+    trailing = pd.DatetimeIndex([_months_before(last, m) for m in (1, 3, 6, 12, 36, 60)])
     positions = np.concatenate(
         (
             index.searchsorted(calendar, side="left") - 1,
@@ -157,6 +158,14 @@ def _window_returns(levels: FloatArray, positions: np.ndarray) -> list[float | N
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = levels[-1] / levels[np.maximum(positions, 0)] - 1.0
     return [None if p < 0 else finite(float(x)) for p, x in zip(positions, ratios, strict=True)]
+
+
+def _months_before(ts: pd.Timestamp, months: int) -> pd.Timestamp:
+    """The same day ``months`` calendar months earlier, clipped to the month's last day."""
+    month_index = ts.year * 12 + ts.month - 1 - months
+    year, month = divmod(month_index, 12)
+    day = min(ts.day, calendar.monthrange(year, month + 1)[1])
+    return ts.replace(year=year, month=month + 1, day=day)
 
 
 def _annualise(total: float | None, years: float) -> float | None:

@@ -14,6 +14,7 @@ from services.analytics._checks import FloatArray, check_index, check_series, va
 TRADING_DAYS_PER_YEAR = 252.0
 TRADING_HOURS_PER_DAY = 6.5
 _DAY = 86_400.0
+_TICKS_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 
 # (lower bound in days, upper bound in days, periods per year); bounds are half-open.
 _FREQUENCY_BANDS: tuple[tuple[float, float, float], ...] = (
@@ -115,17 +116,20 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
     check_index(index, "index")
     if len(index) < 2:
         raise ValueError("need at least two dates to infer periods per year")
-    spacing = np.diff(index.as_unit("ns").asi8) / 1e9 / _DAY
+    seconds = index.asi8 / _TICKS_PER_SECOND[index.unit]
+    spacing = np.diff(seconds) / _DAY
     days = float(np.median(spacing))
     if days < 0.9:
         return TRADING_DAYS_PER_YEAR * TRADING_HOURS_PER_DAY / (days * 24.0)
     for low, high, periods in _FREQUENCY_BANDS:
         if low <= days < high:
-            if periods == TRADING_DAYS_PER_YEAR and _weekend_share(index) > 0.1:
+            if periods == TRADING_DAYS_PER_YEAR and _weekend_share(seconds) > 0.1:
                 return 365.0
             return periods
     return 365.25 / days
 
 
-def _weekend_share(index: pd.DatetimeIndex) -> float:
-    return float((index.day_of_week >= 5).mean())
+def _weekend_share(seconds: FloatArray) -> float:
+    # 1970-01-01 was a Thursday (weekday 3, Monday being 0)
+    weekday = (np.floor(seconds / _DAY) + 3) % 7
+    return float((weekday >= 5).mean())

@@ -62,3 +62,13 @@ def test_covid_crash_on_the_sp500(sp500: pd.Series) -> None:
     assert covid.peak == pd.Timestamp("2020-02-19", tz="UTC")
     assert covid.depth == pytest.approx(2237.40 / 3386.15 - 1, rel=1e-4)
     assert np.isfinite(covid.duration_days)
+
+
+@pytest.mark.parametrize("column", ["MTUM", "QUAL", "SIZE", "USMV", "VLUE"])
+def test_metrics_max_drawdown_period_is_the_first_top_episode(
+    factors: pd.DataFrame, column: str
+) -> None:
+    r = factors[column]
+    assert compute_metrics(r).max_drawdown_period == top_drawdowns(r, 1)[0]
+    tail = r.loc["2022-11-01":]
+    assert compute_metrics(tail).max_drawdown_period == top_drawdowns(tail, 1)[0]
