@@ -7,7 +7,7 @@ documented in ``docs/analytics.md``.
 
 from services.analytics.alignment import AlignmentPolicy, AlignmentReport, align
 from services.analytics.blends import Rebalance, blend_returns
-from services.analytics.comparison import Comparison, compare
+from services.analytics.comparison import Comparison, compare, compare_many
 from services.analytics.drawdowns import Drawdown, top_drawdowns
 from services.analytics.methodology import Methodology
 from services.analytics.metrics import Metrics, compute_metrics
@@ -55,6 +55,7 @@ __all__ = [
     "align",
     "blend_returns",
     "compare",
+    "compare_many",
     "compute_metrics",
     "cumulative_returns",
     "drawdown_series",

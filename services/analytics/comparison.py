@@ -9,6 +9,7 @@ periods; the batting average is the share of periods with a positive active retu
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,3 +173,29 @@ def _treynor(s_cagr: float | None, rf: FloatArray, beta: float | None, ppy: floa
     if s_cagr is None or rf_cagr is None or beta is None or math.isclose(beta, 0.0, abs_tol=1e-12):
         return None
     return (s_cagr - rf_cagr) / beta
+
+
+def compare_many(
+    strategies: Mapping[str, pd.Series],
+    benchmark_returns: pd.Series,
+    *,
+    policy: AlignmentPolicy = AlignmentPolicy.COMPOUND_TO_COMMON,
+    periods_per_year: float | None = None,
+    risk_free: RiskFree | float | None = None,
+    ddof: int = 1,
+) -> dict[str, Comparison]:
+    """:func:`compare` for several strategies against one benchmark, keyed like ``strategies``.
+
+    Each strategy is aligned with the benchmark on its own (their calendars may differ).
+    """
+    return {
+        key: compare(
+            returns,
+            benchmark_returns,
+            policy=policy,
+            periods_per_year=periods_per_year,
+            risk_free=risk_free,
+            ddof=ddof,
+        )
+        for key, returns in strategies.items()
+    }

@@ -128,3 +128,14 @@ def test_disjoint_series_compare_to_nothing() -> None:
     assert c.strategy_return is None
     assert c.outperforming is None
     assert len(c.alignment.strategy_dropped) == 2
+
+
+def test_compare_many_equals_compare_per_strategy() -> None:
+    from services.analytics import compare_many
+
+    s1, s2, b = series(S5), series(B5[::-1]), series(B5)
+    many = compare_many({"one": s1, "two": s2}, b, risk_free=0.01)
+    assert list(many) == ["one", "two"]
+    assert many["two"].beta == compare(s2, b, risk_free=0.01).beta
+    assert many["one"].alpha == compare(s1, b, risk_free=0.01).alpha
+    assert many["one"].beta != many["two"].beta
