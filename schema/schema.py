@@ -10,15 +10,21 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.common import SCALARS
 
 
 def build_schema(*, extensions: Sequence[Any] = ()) -> strawberry.Schema:
     # Documents repeat (dashboards poll, widgets share queries): parse and validate once.
-    chain: list[Any] = [ErrorMapping, ParserCache(maxsize=1024), ValidationCache(maxsize=1024)]
+    chain: list[Any] = [
+        ErrorMapping,
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+    ]
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         extensions=[*chain, *extensions],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
