@@ -145,7 +145,7 @@ async def test_committed_changes_are_published_in_sequence(
         ]
         assert await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2) is None
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 async def test_concurrent_writers_get_distinct_sequence_numbers(
