@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -19,17 +20,22 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from loaders import Loaders
 from schema.context import Context
+from schema.multiplex import TopicRegistry
 from schema.schema import schema as default_schema
+from schema.ws import LiveTransportWSHandler
 from services.access import ANONYMOUS
 from services.config import Settings, get_settings
 from services.db.migrate import migrate
 from services.demo.load import is_empty, load_demo
 from services.resources import Resources, open_resources
+from services.worker import run_ingest
 
 log = logging.getLogger("perfgraph")
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = LiveTransportWSHandler
+
     def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
         super().__init__(
             schema,
@@ -37,6 +43,7 @@ class GraphQLView(GraphQL[Context, None]):
             allow_queries_via_get=False,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
+        self.topics = TopicRegistry.from_settings(settings)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         resources: Resources = request.app.state.resources
@@ -61,6 +68,21 @@ async def prepare_database(resources: Resources) -> None:
         log.info("demo data loaded: %s rows", summary.rows_inserted)
 
 
+@contextlib.asynccontextmanager
+async def ingesting(resources: Resources) -> AsyncIterator[None]:
+    """Run the stream consumers alongside the API when PERFGRAPH_INGEST_IN_SERVE is set."""
+    if not resources.settings.ingest_in_serve:
+        yield
+        return
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_ingest(resources, stop), name="perfgraph-ingest")
+    try:
+        yield
+    finally:
+        stop.set()
+        await worker
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -79,7 +101,8 @@ def create_app(
         try:
             await prepare_database(opened)
             app.state.resources = opened
-            yield
+            async with ingesting(opened):
+                yield
         finally:
             await opened.close()
 

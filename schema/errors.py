@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -17,33 +18,35 @@ from services.errors import PerfgraphError
 log = logging.getLogger("perfgraph.errors")
 
 
-class ErrorMapping(SchemaExtension):
-    def _map(self, error: GraphQLError, request_id: str) -> GraphQLError:
-        original = error.original_error
-        if original is None:  # parse and validation errors: already precise
-            return error
-        if isinstance(original, PerfgraphError):
-            extensions = {**(error.extensions or {}), "code": original.code}
-            return GraphQLError(
-                str(original),
-                error.nodes,
-                error.source,
-                error.positions,
-                error.path,
-                original,
-                extensions,
-            )
-        log.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original)
+def map_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    """Give an expected error its ``code`` (and extensions); mask anything else."""
+    original = error.original_error
+    if original is None:  # parse and validation errors: already precise
+        return error
+    if isinstance(original, PerfgraphError):
+        extensions = {**(error.extensions or {}), **original.extensions(), "code": original.code}
         return GraphQLError(
-            f"Unexpected error (request id {request_id}).",
+            str(original),
             error.nodes,
             error.source,
             error.positions,
             error.path,
-            None,
-            {"code": "INTERNAL", "requestId": request_id},
+            original,
+            extensions,
         )
+    log.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original)
+    return GraphQLError(
+        f"Unexpected error (request id {request_id}).",
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        None,
+        {"code": "INTERNAL", "requestId": request_id},
+    )
 
+
+class ErrorMapping(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
@@ -52,4 +55,12 @@ class ErrorMapping(SchemaExtension):
             return
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
-        result.errors = [self._map(error, request_id) for error in errors]
+        result.errors = [map_error(error, request_id) for error in errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Subscription results leave one by one, long before the operation ends."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            request_id = getattr(self.execution_context.context, "request_id", "-")
+            result.errors = [map_error(error, request_id) for error in errors]
+        yield

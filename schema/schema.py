@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.errors import ErrorMapping
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 from schema.types.common import SCALARS
 
 
@@ -25,6 +26,7 @@ def build_schema(*, extensions: Sequence[Any] = ()) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[*chain, *extensions],
         config=StrawberryConfig(scalar_map=SCALARS),
     )

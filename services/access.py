@@ -7,13 +7,16 @@ subscriptions, exports) goes through :func:`readable_strategy_ids` or
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, true
 
 from services.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from services.resources import Resources
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,28 @@ def readable_strategy_ids(principal: Principal, strategies: Iterable[Any]) -> se
 def check_strategy(principal: Principal, strategy: Any) -> None:
     if not can_read_strategy(principal, strategy):
         raise PermissionDenied(f"no access to strategy {strategy.id}")
+
+
+async def recheck_live_access(
+    resources: Resources, principal: Principal, strategy_ids: Sequence[int]
+) -> None:
+    """Re-check, while it streams, that a live subscription may still read its strategies.
+
+    Subscriptions are checked with :func:`check_strategy` when they start; each one then
+    calls this every ``live_access_recheck_s`` seconds (once per group of subscribers
+    sharing the same access scope) and ends with FORBIDDEN when it raises. Revoked keys,
+    expired tokens and withdrawn grants belong here.
+    """
+    from services.strategies import strategies_by_ids  # strategies imports this module
+
+    if not strategy_ids:
+        return
+    async with resources.sessions() as session:
+        found = await strategies_by_ids(session, strategy_ids)
+    for strategy_id in strategy_ids:
+        record = found.get(strategy_id)
+        if record is None or not can_read_strategy(principal, record):
+            raise PermissionDenied(f"no access to strategy {strategy_id}")
 
 
 def can_write_strategy(principal: Principal, strategy: Any) -> bool:

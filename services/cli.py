@@ -18,6 +18,8 @@ from services.resources import Resources, open_resources
 app = typer.Typer(help="perfgraph: strategy performance over GraphQL.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo data set (real market history).", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+ingest_app = typer.Typer(help="Ingestion from Redis Streams.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -98,6 +100,28 @@ def demo_load() -> None:
 
         inserted = run_with_resources(work)
     console.print(f"[green]demo data loaded[/green]: {inserted} new rows")
+
+
+@ingest_app.command("run")
+def ingest_run() -> None:
+    """Consume the ingest streams until SIGINT or SIGTERM (the batch in hand is committed and
+    acknowledged before exit)."""
+    import signal
+
+    from services.worker import run_ingest
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def work(resources: Resources) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print("[green]consuming the ingest streams[/green] (Ctrl-C stops)")
+        await run_ingest(resources, stop)
+
+    run_with_resources(work)
+    console.print("stopped")
 
 
 def main() -> None:

@@ -40,6 +40,21 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1, le=10_000)
     default_page_size: int = Field(default=20, ge=1)
     load_demo: bool = Field(default=True, description="load the demo data into an empty database")
+    ingest_in_serve: bool = Field(
+        default=False, description="run the Redis Stream consumers inside `serve`"
+    )
+    stream_claim_idle_ms: int = Field(
+        default=60_000, ge=100, description="reclaim a stream entry pending this long elsewhere"
+    )
+    live_queue_size: int = Field(
+        default=256, ge=4, le=100_000, description="messages buffered per live subscriber"
+    )
+    live_max_replay: int = Field(
+        default=10_000, ge=1, description="most events replayed for one subscription"
+    )
+    live_access_recheck_s: float = Field(
+        default=5.0, gt=0, description="how often live subscriptions re-check access"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -5,8 +5,9 @@
     ├── ServiceUnavailable      PostgreSQL or Redis cannot be reached
     ├── NotFound                a named entity does not exist
     ├── PermissionDenied        the principal may not see or change it
-    └── InvalidInput            arguments are malformed or inconsistent
-        └── InvalidWindow       a performance window cannot be resolved
+    ├── InvalidInput            arguments are malformed or inconsistent
+    │   └── InvalidWindow       a performance window cannot be resolved
+    └── ResyncRequired          a live subscriber fell behind; it resumes from its cursors
 
 Resolvers map these to GraphQL errors with a stable ``code`` extension; anything else is
 unexpected and is masked.
@@ -14,9 +15,16 @@ unexpected and is masked.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class PerfgraphError(Exception):
     code = "INTERNAL"
+
+    def extensions(self) -> dict[str, Any]:
+        """Extra GraphQL error extensions (besides ``code``) a client can act on."""
+        return {}
 
 
 class ConfigurationError(PerfgraphError):
@@ -41,3 +49,29 @@ class InvalidInput(PerfgraphError):
 
 class InvalidWindow(InvalidInput):
     pass
+
+
+class ResyncRequired(PerfgraphError):
+    """A live subscriber could not keep up (or asked for too much history).
+
+    ``after`` holds the last sequence number delivered per entity: subscribing again with
+    those cursors resumes with nothing lost and nothing doubled.
+    """
+
+    code = "RESYNC_REQUIRED"
+
+    SLOW_CONSUMER = "SLOW_CONSUMER"  # resume with ``after``
+    REPLAY_LIMIT = "REPLAY_LIMIT"  # too far behind: reload with a query, then subscribe
+
+    def __init__(
+        self, message: str, after: Mapping[str, int], key_name: str, reason: str = SLOW_CONSUMER
+    ) -> None:
+        super().__init__(message)
+        self.after = dict(after)
+        self.key_name = key_name
+        self.reason = reason
+
+    def extensions(self) -> dict[str, Any]:
+        cursors = [{self.key_name: key, "seq": seq} for key, seq in sorted(self.after.items())]
+        last = next(iter(self.after.values())) if len(self.after) == 1 else None
+        return {"reason": self.reason, "lastSeq": last, "after": cursors}

@@ -260,3 +260,25 @@ async def record_benchmark_prices(
     if benchmark.is_blend:
         raise InvalidInput(f"{symbol} is a blend: its levels come from its components")
     return await ingest(resources, BENCHMARK, benchmark.id, symbol, rows, source=source)
+
+
+async def quarantine_payloads(
+    conn: AsyncConnection, kind: Kind, source: str, items: Sequence[tuple[str, str, object]]
+) -> None:
+    """Quarantine raw inputs that never became rows: (entity, reason, JSON payload) each."""
+    if not items:
+        return
+    await conn.execute(
+        text(
+            "INSERT INTO quarantine (kind, entity, source, reason, payload) "
+            "SELECT :kind, e, :source, r, p::jsonb FROM unnest(CAST(:entities AS text[]), "
+            "CAST(:reasons AS text[]), CAST(:payloads AS text[])) AS x(e, r, p)"
+        ),
+        {
+            "kind": kind,
+            "source": source,
+            "entities": [entity[:100] for entity, _, _ in items],
+            "reasons": [reason for _, reason, _ in items],
+            "payloads": [orjson.dumps(payload).decode() for _, _, payload in items],
+        },
+    )

@@ -25,6 +25,16 @@ def market_data_stream() -> str:
     return f"{PREFIX}:stream:market-data"
 
 
+def ingest_group() -> str:
+    """Consumer group every perfgraph process reads the ingest streams in."""
+    return f"{PREFIX}:ingest"
+
+
+def pubsub_client_name(consumer: str) -> str:
+    """CLIENT SETNAME of a process's pub/sub connection, so operators can find it."""
+    return f"{PREFIX}:pubsub:{consumer}"
+
+
 def cache_key(kind: str, *parts: object) -> str:
     """A value-cache key; callers include the data versions the value depends on."""
     return ":".join((PREFIX, "cache", kind, *(str(p) for p in parts)))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+import socket
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,9 +18,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from services import keys
 from services.config import Settings
 from services.embedded import EmbeddedServers, start_postgres, start_redis
 from services.errors import ServiceUnavailable
+from services.pubsub import PubSubBridge
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +34,19 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     embedded: EmbeddedServers
+    _pubsub: PubSubBridge | None = field(default=None, repr=False)
+
+    @property
+    def pubsub(self) -> PubSubBridge:
+        """The process's one pub/sub connection, opened on first use."""
+        if self._pubsub is None:
+            name = keys.pubsub_client_name(process_name())
+            self._pubsub = PubSubBridge(lambda: dedicated_connection(self.redis, name))
+        return self._pubsub
 
     async def close(self) -> None:
+        if self._pubsub is not None:
+            await self._pubsub.close()
         await self.redis.aclose()
         await self.engine.dispose()
         self.embedded.close()
@@ -70,6 +86,32 @@ def create_redis(settings: Settings, url: str) -> Redis:
         socket_connect_timeout=settings.redis_timeout_s,
         health_check_interval=15,
     )
+
+
+def process_name() -> str:
+    """Names this process to Redis (pub/sub client name, stream consumer name)."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def dedicated_connection(redis: Redis, client_name: str) -> AbstractConnection:
+    """A pub/sub connection outside the pool: no read timeout, and RESP2, whose pub/sub
+    messages are plain replies (RESP3 delivers them as push messages to a callback)."""
+    pool = redis.connection_pool
+    kwargs = {
+        **pool.connection_kwargs,
+        "protocol": 2,
+        "socket_timeout": None,
+        "health_check_interval": 0,
+        "client_name": client_name,
+    }
+    return pool.connection_class(**kwargs)
+
+
+def dedicated_redis(redis: Redis, *, socket_timeout: float) -> Redis:
+    """A client with its own small pool, for commands that block (XREADGROUP ... BLOCK)."""
+    pool = redis.connection_pool
+    kwargs = {**pool.connection_kwargs, "socket_timeout": socket_timeout}
+    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
 async def _check_database(engine: AsyncEngine, url: str) -> None:

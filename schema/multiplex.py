@@ -1,0 +1,260 @@
+"""Topics: one producer per group of identical subscriptions, fanned out to bounded queues.
+
+A topic owns a feed (``services/live.py``), renders each event once (``schema/render.py``)
+and pushes the result to its subscribers' queues. Each subscriber first replays what it
+asked for from PostgreSQL (after joining, so nothing falls in between), then drains its
+queue, skipping what the replay already covered: per entity, sequence numbers only go up.
+
+A queue that reaches its capacity is dropped and its subscriber ends with RESYNC_REQUIRED,
+carrying the last sequence number it was sent per entity: memory stays bounded, and the
+client resumes exactly where it stopped. A feed or access failure ends every subscriber of
+the topic with that error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from services.config import Settings
+from services.errors import PerfgraphError, ResyncRequired
+from services.live import Feed, LiveItem
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    key: str | None  # the entity, or None for a whole-state snapshot
+    seq: int
+    value: object  # the GraphQL object
+    payload: str | None  # the serialised ``next`` payload, when the topic renders
+
+
+@dataclass(frozen=True)
+class LiveSpec(Generic[T]):
+    """What a subscription resolver asks for, once its arguments and access are checked."""
+
+    feed: Callable[[], Feed]
+    present: Callable[[Any], T]
+    key_name: str
+    after: Mapping[str, int] | None = None  # replay cursors; None: live changes only
+    replay: Callable[[Mapping[str, int], int], Awaitable[list[LiveItem]]] | None = None
+    recheck: Callable[[], Awaitable[None]] | None = None
+    snapshot: bool = False  # late joiners first get the latest delivery
+
+
+class Renders(Protocol):
+    """What topics need from ``schema.render.Renderer``."""
+
+    async def render(self, value: object) -> str: ...
+
+
+class _Overflow(Exception):
+    pass
+
+
+class Subscriber:
+    __slots__ = ("_capacity", "_error", "_overflowed", "_queue", "_waiter")
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._queue: deque[Delivery] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._overflowed = False
+        self._error: BaseException | None = None
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def push(self, delivery: Delivery) -> None:
+        if self._overflowed or self._error is not None:
+            return
+        if len(self._queue) >= self._capacity:
+            self._overflowed = True
+            self._queue.clear()
+        else:
+            self._queue.append(delivery)
+        self._wake()
+
+    def fail(self, error: BaseException) -> None:
+        self._error = error
+        self._queue.clear()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def take(self) -> list[Delivery]:
+        while not self._queue and not self._overflowed and self._error is None:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self._error is not None:
+            raise self._error
+        if self._overflowed:
+            raise _Overflow
+        batch = list(self._queue)
+        self._queue.clear()
+        return batch
+
+
+class Topic:
+    def __init__(
+        self, key: str, spec: LiveSpec[Any], renderer: Renders | None, recheck_s: float
+    ) -> None:
+        self.key = key
+        self.spec = spec
+        self.renderer = renderer
+        self.recheck_s = recheck_s
+        self.subscribers: set[Subscriber] = set()
+        self.last: Delivery | None = None
+        self.failed: BaseException | None = None
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._produce(), name="perfgraph-topic"))
+        if self.spec.recheck is not None:
+            self._tasks.append(asyncio.create_task(self._recheck(), name="perfgraph-recheck"))
+
+    async def stop(self) -> None:
+        if not self.ready.done():
+            self.ready.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def deliver(self, item: LiveItem) -> Delivery:
+        value = self.spec.present(item.value)
+        payload = await self.renderer.render(value) if self.renderer else None
+        return Delivery(item.key, item.seq, value, payload)
+
+    async def _produce(self) -> None:
+        feed = self.spec.feed()
+        try:
+            await feed.start()
+            self.ready.set_result(None)
+            async for batch in feed.batches():
+                for item in batch:
+                    delivery = await self.deliver(item)
+                    if self.spec.snapshot:
+                        self.last = delivery
+                    for subscriber in tuple(self.subscribers):
+                        subscriber.push(delivery)
+        except Exception as exc:
+            if not isinstance(exc, PerfgraphError):
+                log.exception("live topic failed")
+            self._fail(exc)
+        finally:
+            await feed.close()
+
+    async def _recheck(self) -> None:
+        assert self.spec.recheck is not None
+        while True:
+            await asyncio.sleep(self.recheck_s)
+            try:
+                await self.spec.recheck()
+            except PerfgraphError as exc:
+                self._fail(exc)
+                return
+            except Exception:  # the database is unreachable: keep streaming, check again
+                log.warning("re-checking live access failed", exc_info=True)
+
+    def _fail(self, error: BaseException) -> None:
+        self.failed = error
+        if not self.ready.done():
+            self.ready.set_exception(error)
+        for subscriber in self.subscribers:
+            subscriber.fail(error)
+
+
+class TopicRegistry:
+    """The process's topics, by key (see ``schema.render.topic_key``)."""
+
+    def __init__(self, *, queue_size: int, max_replay: int, recheck_s: float) -> None:
+        self.queue_size = queue_size
+        self.max_replay = max_replay
+        self.recheck_s = recheck_s
+        self.topics: dict[str, Topic] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TopicRegistry:
+        return cls(
+            queue_size=settings.live_queue_size,
+            max_replay=settings.live_max_replay,
+            recheck_s=settings.live_access_recheck_s,
+        )
+
+    def stats(self) -> dict[str, int]:
+        subscribers = [s for t in self.topics.values() for s in t.subscribers]
+        return {
+            "topics": len(self.topics),
+            "subscribers": len(subscribers),
+            "queued": sum(len(s) for s in subscribers),
+        }
+
+    async def attach(
+        self, key: str, spec: LiveSpec[Any], renderer: Callable[[], Renders | None]
+    ) -> tuple[Topic, Subscriber]:
+        topic = self.topics.get(key)
+        if topic is None or topic.failed is not None:
+            topic = self.topics[key] = Topic(key, spec, renderer(), self.recheck_s)
+            topic.start()
+        subscriber = Subscriber(self.queue_size)
+        if topic.last is not None:
+            subscriber.push(topic.last)
+        topic.subscribers.add(subscriber)
+        try:
+            await asyncio.shield(topic.ready)
+        except BaseException:
+            await self.detach(topic, subscriber)
+            raise
+        return topic, subscriber
+
+    async def detach(self, topic: Topic, subscriber: Subscriber) -> None:
+        topic.subscribers.discard(subscriber)
+        if topic.subscribers:
+            return
+        if self.topics.get(topic.key) is topic:
+            del self.topics[topic.key]
+        await topic.stop()
+
+
+async def deliveries(
+    topic: Topic, subscriber: Subscriber, spec: LiveSpec[Any], max_replay: int
+) -> AsyncIterator[Delivery]:
+    """One subscriber's stream: its replay, then the topic's events it has not seen."""
+    last: dict[str, int] = dict(spec.after or {})
+    if spec.after and spec.replay is not None:
+        items = await spec.replay(spec.after, max_replay + 1)
+        if max(Counter(i.key for i in items).values(), default=0) > max_replay:
+            message = f"more than {max_replay} changes to replay: reload, then subscribe again"
+            raise ResyncRequired(message, last, spec.key_name, ResyncRequired.REPLAY_LIMIT)
+        for item in items:
+            assert item.key is not None
+            last[item.key] = item.seq
+            yield await topic.deliver(item)
+    while True:
+        try:
+            batch = await subscriber.take()
+        except _Overflow:
+            message = "subscriber fell behind; subscribe again with `after` to resume"
+            raise ResyncRequired(message, last, spec.key_name) from None
+        for delivery in batch:
+            if delivery.key is not None:
+                previous = last.get(delivery.key)
+                if previous is not None and delivery.seq <= previous:
+                    continue
+                last[delivery.key] = delivery.seq
+            yield delivery
