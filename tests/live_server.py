@@ -80,7 +80,7 @@ async def start_server_process(database_url: str, redis_url: str) -> ServerProce
         "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio",
         "--log-level", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: ASYNC220 (runs in background)
     server = ServerProcess(port, process)
     async with httpx.AsyncClient() as client:
         for _ in range(300):

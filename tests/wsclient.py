@@ -23,19 +23,19 @@ class Subscription:
         self.id = op_id
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-    async def message(self, timeout: float = 10.0) -> dict[str, Any]:
+    async def message(self, wait_s: float = 10.0) -> dict[str, Any]:
         """The next message for this operation (``next``, ``error`` or ``complete``)."""
-        return await asyncio.wait_for(self.queue.get(), timeout)
+        return await asyncio.wait_for(self.queue.get(), wait_s)
 
-    async def next_data(self, timeout: float = 10.0) -> dict[str, Any]:
-        message = await self.message(timeout)
+    async def next_data(self, wait_s: float = 10.0) -> dict[str, Any]:
+        message = await self.message(wait_s)
         assert message["type"] == "next", message
         assert "errors" not in message["payload"], message["payload"]
         data: dict[str, Any] = message["payload"]["data"]
         return data
 
-    async def collect(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
-        return [await self.next_data(timeout) for _ in range(count)]
+    async def collect(self, count: int, wait_s: float = 30.0) -> list[dict[str, Any]]:
+        return [await self.next_data(wait_s) for _ in range(count)]
 
     async def complete(self) -> None:
         await self.client.send({"id": self.id, "type": "complete"})
