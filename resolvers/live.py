@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 
 from resolvers.strategies import parse_strategy_id, to_window
 from schema.context import Info
-from schema.multiplex import LiveSpec
+from schema.multiplex import LiveAccess, LiveSpec
 from schema.streaming import live_stream
 from schema.types.common import WindowInput
 from schema.types.live import (
@@ -17,11 +17,11 @@ from schema.types.live import (
     StrategySeqInput,
 )
 from services import access
-from services.benchmarks import BenchmarkRecord, benchmarks_by_symbols
+from services.benchmarks import BenchmarkRecord
 from services.errors import InvalidInput, NotFound
 from services.live import BenchmarkSource, PerformanceSource, SeqFeed
 from services.live_comparison import ComparisonFeed, ComparisonRequest
-from services.strategies import StrategyRecord, strategies_by_ids
+from services.strategies import StrategyRecord
 from services.windows import Interval, Window, WindowPreset
 
 MAX_ENTITIES = 100
@@ -55,13 +55,19 @@ def _count(n: int, noun: str) -> None:
 
 
 async def _readable_strategies(info: Info, ids: Sequence[int]) -> dict[int, StrategyRecord]:
-    """Fresh records (the connection may be old), each checked for the principal."""
-    async with info.context.resources.sessions() as session:
-        found = await strategies_by_ids(session, ids)
+    """Fresh records, each checked for the principal.
+
+    Through the connection's loader, emptied first (the connection may be old), so the
+    subscriptions a client sends together cost one query, not one each.
+    """
+    loader = info.context.loaders.strategy_by_id
     for strategy_id in ids:
-        record = found.get(strategy_id)
+        loader.clear(strategy_id)
+    found: dict[int, StrategyRecord] = {}
+    for strategy_id, record in zip(ids, await loader.load_many(ids), strict=True):
         if record is None or not access.can_read_strategy(info.context.principal, record):
             raise NotFound(f"strategy {strategy_id} does not exist")
+        found[strategy_id] = record
     return found
 
 
@@ -77,30 +83,27 @@ async def performance_updates(
     by_id = None if after is None else {str(parse_strategy_id(c.strategy_id)): c.seq for c in after}
     cursors = _cursors(keys, after_seq, by_id, "strategy")
     await _readable_strategies(info, ids)
-    resources, principal = info.context.resources, info.context.principal
+    resources = info.context.resources
     source = PerformanceSource(tuple(ids))
-
-    async def recheck() -> None:
-        await access.recheck_live_access(resources, principal, ids)
-
     spec = LiveSpec(
         feed=lambda: SeqFeed(resources, source),
         present=PerformanceUpdate.from_event,
         key_name=source.key_name,
         after=cursors,
         replay=lambda a, limit: source.replay(resources, a, limit),
-        recheck=recheck,
+        access=LiveAccess(resources, info.context.principal, tuple(ids)),
     )
     async for update in live_stream(info, spec):
         yield update
 
 
 async def _benchmarks(info: Info, symbols: Sequence[str]) -> dict[str, BenchmarkRecord]:
-    async with info.context.resources.sessions() as session:
-        found = await benchmarks_by_symbols(session, symbols)
-    for symbol in symbols:
-        if symbol not in found:
+    loader = info.context.loaders.benchmark_by_symbol
+    found: dict[str, BenchmarkRecord] = {}
+    for symbol, record in zip(symbols, await loader.load_many(symbols), strict=True):
+        if record is None:
             raise NotFound(f"benchmark {symbol} does not exist")
+        found[symbol] = record
     return found
 
 
@@ -150,7 +153,7 @@ async def live_comparison(
     chosen = (await _benchmarks(info, [symbol]))[symbol]
     parts = [c.symbol for c in chosen.components] if chosen.is_blend else [symbol]
     components = await _benchmarks(info, parts)
-    resources, principal = info.context.resources, info.context.principal
+    resources = info.context.resources
     request = ComparisonRequest(
         strategy_id=sid,
         benchmark=chosen,
@@ -159,15 +162,11 @@ async def live_comparison(
         interval=interval,
         min_interval_s=min_interval_ms / 1000,
     )
-
-    async def recheck() -> None:
-        await access.recheck_live_access(resources, principal, [sid])
-
     spec = LiveSpec(
         feed=lambda: ComparisonFeed(resources, request),
         present=LiveComparison.from_state,
         key_name="strategyId",
-        recheck=recheck,
+        access=LiveAccess(resources, info.context.principal, (sid,)),
         snapshot=True,
     )
     async for state in live_stream(info, spec):

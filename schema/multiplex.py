@@ -7,8 +7,9 @@ queue, skipping what the replay already covered: per entity, sequence numbers on
 
 A queue that reaches its capacity is dropped and its subscriber ends with RESYNC_REQUIRED,
 carrying the last sequence number it was sent per entity: memory stays bounded, and the
-client resumes exactly where it stopped. A feed or access failure ends every subscriber of
-the topic with that error.
+client resumes exactly where it stopped. A feed failure ends every subscriber of the topic
+with that error; so does losing access, which the registry re-checks for all its topics
+together, once per access scope, every ``live_access_recheck_s`` seconds.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from services import access
+from services.access import Principal
 from services.config import Settings
-from services.errors import PerfgraphError, ResyncRequired
+from services.errors import PerfgraphError, PermissionDenied, ResyncRequired
 from services.live import Feed, LiveItem
+from services.resources import Resources
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,6 +41,15 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class LiveAccess:
+    """The strategies a subscription reads, re-checked while it streams."""
+
+    resources: Resources
+    principal: Principal
+    strategy_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class LiveSpec(Generic[T]):
     """What a subscription resolver asks for, once its arguments and access are checked."""
 
@@ -45,7 +58,7 @@ class LiveSpec(Generic[T]):
     key_name: str
     after: Mapping[str, int] | None = None  # replay cursors; None: live changes only
     replay: Callable[[Mapping[str, int], int], Awaitable[list[LiveItem]]] | None = None
-    recheck: Callable[[], Awaitable[None]] | None = None
+    access: LiveAccess | None = None
     snapshot: bool = False  # late joiners first get the latest delivery
 
 
@@ -80,14 +93,13 @@ class Subscriber:
             self._queue.clear()
         else:
             self._queue.append(delivery)
-        self._wake()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def fail(self, error: BaseException) -> None:
         self._error = error
         self._queue.clear()
-        self._wake()
-
-    def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
@@ -107,33 +119,65 @@ class Subscriber:
         return batch
 
 
+class Cursor:
+    """What one subscriber has been sent: the last sequence number per entity."""
+
+    def __init__(self, spec: LiveSpec[Any]) -> None:
+        self.key_name = spec.key_name
+        self.last: dict[str, int] = dict(spec.after or {})
+
+    def accept(self, delivery: Delivery) -> bool:
+        key = delivery.key
+        if key is None:
+            return True
+        previous = self.last.get(key)
+        if previous is not None and delivery.seq <= previous:
+            return False
+        self.last[key] = delivery.seq
+        return True
+
+    async def next_batch(self, subscriber: Subscriber) -> list[Delivery]:
+        """The subscriber's next deliveries it has not seen; RESYNC_REQUIRED on overflow."""
+        try:
+            batch = await subscriber.take()
+        except _Overflow:
+            message = "subscriber fell behind; subscribe again with `after` to resume"
+            raise ResyncRequired(message, self.last, self.key_name) from None
+        return [d for d in batch if self.accept(d)]
+
+
+async def replay(topic: Topic, spec: LiveSpec[Any], max_replay: int) -> list[Delivery]:
+    """The changes after the subscriber's cursors, rendered by its topic."""
+    if not spec.after or spec.replay is None:
+        return []
+    items = await spec.replay(spec.after, max_replay + 1)
+    if max(Counter(i.key for i in items).values(), default=0) > max_replay:
+        message = f"more than {max_replay} changes to replay: reload, then subscribe again"
+        raise ResyncRequired(message, spec.after, spec.key_name, ResyncRequired.REPLAY_LIMIT)
+    return [await topic.deliver(item) for item in items]
+
+
 class Topic:
-    def __init__(
-        self, key: str, spec: LiveSpec[Any], renderer: Renders | None, recheck_s: float
-    ) -> None:
+    def __init__(self, key: str, spec: LiveSpec[Any], renderer: Renders | None) -> None:
         self.key = key
         self.spec = spec
         self.renderer = renderer
-        self.recheck_s = recheck_s
         self.subscribers: set[Subscriber] = set()
         self.last: Delivery | None = None
         self.failed: BaseException | None = None
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())
-        self._tasks: list[asyncio.Task[None]] = []
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._produce(), name="perfgraph-topic"))
-        if self.spec.recheck is not None:
-            self._tasks.append(asyncio.create_task(self._recheck(), name="perfgraph-recheck"))
+        self._task = asyncio.create_task(self._produce(), name="perfgraph-topic")
 
     async def stop(self) -> None:
         if not self.ready.done():
             self.ready.cancel()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
     async def deliver(self, item: LiveItem) -> Delivery:
         value = self.spec.present(item.value)
@@ -155,23 +199,11 @@ class Topic:
         except Exception as exc:
             if not isinstance(exc, PerfgraphError):
                 log.exception("live topic failed")
-            self._fail(exc)
+            self.fail(exc)
         finally:
             await feed.close()
 
-    async def _recheck(self) -> None:
-        assert self.spec.recheck is not None
-        while True:
-            await asyncio.sleep(self.recheck_s)
-            try:
-                await self.spec.recheck()
-            except PerfgraphError as exc:
-                self._fail(exc)
-                return
-            except Exception:  # the database is unreachable: keep streaming, check again
-                log.warning("re-checking live access failed", exc_info=True)
-
-    def _fail(self, error: BaseException) -> None:
+    def fail(self, error: BaseException) -> None:
         self.failed = error
         if not self.ready.done():
             self.ready.set_exception(error)
@@ -187,6 +219,7 @@ class TopicRegistry:
         self.max_replay = max_replay
         self.recheck_s = recheck_s
         self.topics: dict[str, Topic] = {}
+        self._recheck: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TopicRegistry:
@@ -209,8 +242,10 @@ class TopicRegistry:
     ) -> tuple[Topic, Subscriber]:
         topic = self.topics.get(key)
         if topic is None or topic.failed is not None:
-            topic = self.topics[key] = Topic(key, spec, renderer(), self.recheck_s)
+            topic = self.topics[key] = Topic(key, spec, renderer())
             topic.start()
+            if self._recheck is None:
+                self._recheck = asyncio.create_task(self._recheck_access())
         subscriber = Subscriber(self.queue_size)
         if topic.last is not None:
             subscriber.push(topic.last)
@@ -228,33 +263,33 @@ class TopicRegistry:
             return
         if self.topics.get(topic.key) is topic:
             del self.topics[topic.key]
+        if not self.topics and self._recheck is not None:
+            self._recheck.cancel()
+            await asyncio.gather(self._recheck, return_exceptions=True)
+            self._recheck = None
         await topic.stop()
 
+    async def _recheck_access(self) -> None:
+        while True:
+            await asyncio.sleep(self.recheck_s)
+            scopes: dict[str, list[Topic]] = {}
+            for topic in self.topics.values():
+                if topic.spec.access is not None and topic.failed is None:
+                    scopes.setdefault(topic.spec.access.principal.scope_key, []).append(topic)
+            for topics in scopes.values():
+                await self._recheck_scope(topics)
 
-async def deliveries(
-    topic: Topic, subscriber: Subscriber, spec: LiveSpec[Any], max_replay: int
-) -> AsyncIterator[Delivery]:
-    """One subscriber's stream: its replay, then the topic's events it has not seen."""
-    last: dict[str, int] = dict(spec.after or {})
-    if spec.after and spec.replay is not None:
-        items = await spec.replay(spec.after, max_replay + 1)
-        if max(Counter(i.key for i in items).values(), default=0) > max_replay:
-            message = f"more than {max_replay} changes to replay: reload, then subscribe again"
-            raise ResyncRequired(message, last, spec.key_name, ResyncRequired.REPLAY_LIMIT)
-        for item in items:
-            assert item.key is not None
-            last[item.key] = item.seq
-            yield await topic.deliver(item)
-    while True:
+    async def _recheck_scope(self, topics: list[Topic]) -> None:
+        first = topics[0].spec.access
+        assert first is not None
+        ids = sorted({i for t in topics if t.spec.access for i in t.spec.access.strategy_ids})
         try:
-            batch = await subscriber.take()
-        except _Overflow:
-            message = "subscriber fell behind; subscribe again with `after` to resume"
-            raise ResyncRequired(message, last, spec.key_name) from None
-        for delivery in batch:
-            if delivery.key is not None:
-                previous = last.get(delivery.key)
-                if previous is not None and delivery.seq <= previous:
-                    continue
-                last[delivery.key] = delivery.seq
-            yield delivery
+            denied = await access.unreadable_strategies(first.resources, first.principal, ids)
+        except Exception:  # the database is unreachable: keep streaming, check again later
+            log.warning("re-checking live access failed", exc_info=True)
+            return
+        for topic in topics:
+            assert topic.spec.access is not None
+            lost = denied.intersection(topic.spec.access.strategy_ids)
+            if lost:
+                topic.fail(PermissionDenied(f"no access to strategy {min(lost)}"))

@@ -3,54 +3,82 @@
 Over graphql-transport-ws the resolver never yields: it joins the topic for its request
 and sends the topic's pre-encoded payloads itself, framed with its operation id, so a
 thousand identical subscribers cost one execution and one serialisation per event plus a
-thousand socket writes. Anywhere else (``schema.subscribe`` in a test, another transport)
-it yields the events to strawberry, with the same replay, ordering and resync rules.
+thousand socket writes. The sending runs in a small task of its own: waking strawberry's
+operation task for every event would resume its whole chain of generators each time.
+Anywhere else (``schema.subscribe`` in a test, another transport) the resolver yields the
+events to strawberry, with the same replay, ordering and resync rules.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from schema.context import Info
-from schema.multiplex import LiveSpec, T, TopicRegistry, deliveries
+from schema.multiplex import Cursor, LiveSpec, Subscriber, T, Topic, TopicRegistry, replay
 from schema.render import Renderer, topic_key
-from schema.ws import current_operation
+from schema.ws import OperationSink, current_operation
 
 
 async def live_stream(info: Info, spec: LiveSpec[T]) -> AsyncGenerator[T, None]:
     sink = current_operation()
-    if sink is None:
+    if sink is None or not info.context.resources.settings.live_shared:
         async for value in _private(info, spec):
             yield value
         return
     registry = sink.topics
-    scope = info.context.principal.scope_key
-    key = topic_key(sink.query, sink.variables, sink.operation_name, scope)
+    key = topic_key(
+        sink.query, sink.variables, sink.operation_name, info.context.principal.scope_key
+    )
 
     def renderer() -> Renderer:
         return Renderer(info.schema, sink.query, sink.variables, sink.operation_name, info.context)
 
     topic, subscriber = await registry.attach(key, spec, renderer)
-    prefix = sink.frame_prefix()
+    sender = asyncio.create_task(
+        _send(sink, topic, subscriber, spec, registry.max_replay), name="perfgraph-live-send"
+    )
     try:
-        async for delivery in deliveries(topic, subscriber, spec, registry.max_replay):
-            assert delivery.payload is not None
-            await sink.send_text(prefix + delivery.payload + "}")
+        await sender
     except WebSocketDisconnected:
         # The connection's handler sees the disconnect too, and cancels this operation.
         await asyncio.Event().wait()
     finally:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
         await registry.detach(topic, subscriber)
+
+
+async def _send(
+    sink: OperationSink,
+    topic: Topic,
+    subscriber: Subscriber,
+    spec: LiveSpec[Any],
+    max_replay: int,
+) -> None:
+    prefix, send = sink.frame_prefix(), sink.send_text
+    cursor = Cursor(spec)
+    for delivery in await replay(topic, spec, max_replay):
+        if cursor.accept(delivery):
+            await send(prefix + str(delivery.payload) + "}")
+    while True:
+        for delivery in await cursor.next_batch(subscriber):
+            await send(prefix + str(delivery.payload) + "}")
 
 
 async def _private(info: Info, spec: LiveSpec[T]) -> AsyncGenerator[T, None]:
     registry = TopicRegistry.from_settings(info.context.resources.settings)
     topic, subscriber = await registry.attach(f"private:{id(spec)}", spec, lambda: None)
+    cursor = Cursor(spec)
     try:
-        async for delivery in deliveries(topic, subscriber, spec, registry.max_replay):
-            yield delivery.value  # type: ignore[misc]
+        for delivery in await replay(topic, spec, registry.max_replay):
+            if cursor.accept(delivery):
+                yield delivery.value  # type: ignore[misc]
+        while True:
+            for delivery in await cursor.next_batch(subscriber):
+                yield delivery.value  # type: ignore[misc]
     finally:
         await registry.detach(topic, subscriber)

@@ -55,26 +55,28 @@ def check_strategy(principal: Principal, strategy: Any) -> None:
         raise PermissionDenied(f"no access to strategy {strategy.id}")
 
 
-async def recheck_live_access(
+async def unreadable_strategies(
     resources: Resources, principal: Principal, strategy_ids: Sequence[int]
-) -> None:
-    """Re-check, while it streams, that a live subscription may still read its strategies.
+) -> set[int]:
+    """Which of ``strategy_ids`` the principal may no longer read (re-checked while streaming).
 
-    Subscriptions are checked with :func:`check_strategy` when they start; each one then
-    calls this every ``live_access_recheck_s`` seconds (once per group of subscribers
-    sharing the same access scope) and ends with FORBIDDEN when it raises. Revoked keys,
-    expired tokens and withdrawn grants belong here.
+    Live subscriptions are checked with :func:`can_read_strategy` when they start; while
+    they stream, every process calls this every ``live_access_recheck_s`` seconds, once per
+    access scope with the strategies of all its subscriptions, and ends those that touch a
+    returned id with FORBIDDEN. Revoked keys, expired tokens and withdrawn grants belong
+    here (a principal that lost all access: return every id).
     """
     from services.strategies import strategies_by_ids  # strategies imports this module
 
     if not strategy_ids:
-        return
+        return set()
     async with resources.sessions() as session:
         found = await strategies_by_ids(session, strategy_ids)
-    for strategy_id in strategy_ids:
-        record = found.get(strategy_id)
-        if record is None or not can_read_strategy(principal, record):
-            raise PermissionDenied(f"no access to strategy {strategy_id}")
+    return {
+        strategy_id
+        for strategy_id in strategy_ids
+        if strategy_id not in found or not can_read_strategy(principal, found[strategy_id])
+    }
 
 
 def can_write_strategy(principal: Principal, strategy: Any) -> bool:

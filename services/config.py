@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     live_max_replay: int = Field(
         default=10_000, ge=1, description="most events replayed for one subscription"
     )
+    live_shared: bool = Field(
+        default=True, description="identical subscriptions share one execution per event"
+    )
     live_access_recheck_s: float = Field(
         default=5.0, gt=0, description="how often live subscriptions re-check access"
     )

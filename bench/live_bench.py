@@ -1,0 +1,201 @@
+"""Live fan-out: publish-to-client latency and server CPU per delivered message.
+
+100 strategies, 2 events/s each (200 events/s), N subscribers on one server process, each
+subscribed to one strategy (so N/100 subscribers per strategy, 2N deliveries/s), 20
+subscriptions per WebSocket connection. The server runs in one subprocess, the clients and
+the publisher in another (one asyncio process, so publish and receive share a clock).
+Events are published on Redis exactly as the ingest path publishes them after a commit.
+
+Servers compared in the same run:
+- raw: bench/live_raw_app.py, a bare Starlette fan-out of the same Redis messages (the
+  baseline);
+- perfgraph: the API (graphql-transport-ws, shared topics, one execution per event);
+- strawberry: the API with PERFGRAPH_LIVE_SHARED=false (one strawberry execution and
+  serialisation per subscriber and event), to show what sharing buys.
+
+Run: uv run python bench/live_bench.py [--subscribers 1000 3000] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._live_client import ClientResult
+from bench._setup import RESULTS, ROOT, open_bench_resources
+from services.resources import Resources
+from tests.factories import create_strategy
+from tests.live_server import free_port
+
+STRATEGIES = 100
+SERVERS = ("raw", "perfgraph", "strawberry")
+
+
+@dataclass
+class Run:
+    server: str
+    subscribers: int
+    result: ClientResult
+
+
+async def bench_strategies(resources: Resources) -> list[int]:
+    tag = uuid.uuid4().hex[:8]
+    return [
+        await create_strategy(resources, slug=f"bench-live-{tag}-{i}", account="bench")
+        for i in range(STRATEGIES)
+    ]
+
+
+def start_server(
+    kind: str, database_url: str, redis_url: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    app = "bench.live_raw_app:app" if kind == "raw" else "schema.app:create_app"
+    env = {
+        **os.environ,
+        "PERFGRAPH_ENVIRONMENT": "test",
+        "PERFGRAPH_DATABASE_URL": database_url,
+        "PERFGRAPH_REDIS_URL": redis_url,
+        "PERFGRAPH_LOAD_DEMO": "false",
+        "PERFGRAPH_LIVE_SHARED": "false" if kind == "strawberry" else "true",
+    }
+    profile = (
+        ["-m", "cProfile", "-o", os.environ["LIVE_BENCH_PROFILE"]]
+        if os.environ.get("LIVE_BENCH_PROFILE")
+        else []
+    )
+    runner = (
+        [os.environ["LIVE_BENCH_SERVER"]]
+        if os.environ.get("LIVE_BENCH_SERVER")
+        else ["-m", "uvicorn"]
+    )
+    command = [sys.executable, *profile, *runner, app, "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--ws", "websockets-sansio", "--log-level", "warning"]
+    if kind != "raw":
+        command.append("--factory")
+    return subprocess.Popen(command, cwd=ROOT, env=env), port
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        if any(c.laddr.port == port for c in psutil.Process(process.pid).net_connections()):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("server did not listen within 60 s")
+
+
+def measure(
+    kind: str, n: int, seconds: float, ids: list[int], database_url: str, redis_url: str
+) -> Run:
+    process, port = start_server(kind, database_url, redis_url)
+    try:
+        wait_listening(port, process)
+        path = "ws" if kind == "raw" else "graphql"
+        args = {
+            "url": f"ws://127.0.0.1:{port}/{path}",
+            "raw": kind == "raw",
+            "server_pid": process.pid,
+            "redis_url": redis_url,
+            "ids": ids,
+            "subscribers": n,
+            "seconds": seconds,
+        }
+        output = subprocess.run(
+            [sys.executable, "-m", "bench._live_client", orjson.dumps(args).decode()],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.PIPE,
+        )
+        return Run(kind, n, ClientResult(**orjson.loads(output.stdout)))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def table(runs: list[Run]) -> list[str]:
+    lines = [
+        "| subscribers | server | p50 ms | p99 ms | deliveries/s | lost | server CPU µs/delivery "
+        "| CPU vs raw | server RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        raw = next(r for r in runs if r.server == "raw" and r.subscribers == run.subscribers)
+        r = run.result
+        ratio = r.cpu_us_per_delivery / raw.result.cpu_us_per_delivery
+        name = f"{run.server} (baseline)" if run.server == "raw" else run.server
+        lines.append(
+            f"| {run.subscribers} | {name} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+            f"{r.deliveries / r.seconds:.0f} | {r.lost} | {r.cpu_us_per_delivery:.1f} | "
+            f"{ratio:.2f}x | {r.server_rss_mb:.0f} |"
+        )
+    return lines
+
+
+def write(runs: list[Run], command: str, seconds: float) -> None:
+    lines = [
+        "# Live fan-out: latency and CPU per delivery against a raw fan-out",
+        "",
+        f"{STRATEGIES} strategies x 2 events/s, each subscriber on one strategy, 20 "
+        f"subscriptions per connection, {seconds:.0f} s measured after a warm-up. Server and "
+        "clients in separate processes on one machine.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}.",
+        f"Command: `{command}`",
+        "",
+        *table(runs),
+        "",
+    ]
+    (RESULTS / "live.md").write_text("\n".join(lines))
+
+
+async def prepare() -> tuple[list[int], str, str, Resources]:
+    resources = await open_bench_resources()
+    ids = await bench_strategies(resources)
+    database_url = resources.settings.database_url or resources.embedded.database_url
+    redis_url = resources.settings.redis_url or resources.embedded.redis_url
+    assert database_url is not None
+    assert redis_url is not None
+    return ids, database_url, redis_url, resources
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscribers", type=int, nargs="+", default=[1000, 3000])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=SERVERS)
+    options = parser.parse_args()
+    loop = asyncio.new_event_loop()
+    ids, database_url, redis_url, resources = loop.run_until_complete(prepare())
+    runs = []
+    try:
+        for n in options.subscribers:
+            for kind in options.servers:
+                run = measure(kind, n, options.seconds, ids, database_url, redis_url)
+                print(kind, n, run.result, flush=True)
+                runs.append(run)
+    finally:
+        loop.run_until_complete(resources.close())
+    command = "uv run python bench/live_bench.py " + " ".join(sys.argv[1:])
+    write(runs, command.strip(), options.seconds)
+    print("\n".join(table(runs)))
+
+
+if __name__ == "__main__":
+    main()
