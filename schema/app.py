@@ -120,6 +120,7 @@ def create_app(
         Route("/healthz", healthz),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.live_topics = view.topics
     if resources is not None:
         app.state.resources = resources
     return app

@@ -85,17 +85,24 @@ class Subscriber:
     def __len__(self) -> int:
         return len(self._queue)
 
-    def push(self, delivery: Delivery) -> None:
+    @property
+    def overflowed(self) -> bool:
+        return self._overflowed
+
+    def push(self, delivery: Delivery) -> bool:
+        """Queue a delivery; True when the queue is past half its capacity."""
         if self._overflowed or self._error is not None:
-            return
-        if len(self._queue) >= self._capacity:
+            return False
+        queue = self._queue
+        if len(queue) >= self._capacity:
             self._overflowed = True
-            self._queue.clear()
+            queue.clear()
         else:
-            self._queue.append(delivery)
+            queue.append(delivery)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        return 2 * len(queue) > self._capacity
 
     def fail(self, error: BaseException) -> None:
         self._error = error
@@ -194,8 +201,13 @@ class Topic:
                     delivery = await self.deliver(item)
                     if self.spec.snapshot:
                         self.last = delivery
+                    crowded = False
                     for subscriber in tuple(self.subscribers):
-                        subscriber.push(delivery)
+                        crowded |= subscriber.push(delivery)
+                    if crowded:
+                        # A burst (a batch of points) must not overflow subscribers that keep
+                        # up: let their senders drain before pushing more.
+                        await asyncio.sleep(0)
         except Exception as exc:
             if not isinstance(exc, PerfgraphError):
                 log.exception("live topic failed")

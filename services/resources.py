@@ -111,7 +111,7 @@ def dedicated_redis(redis: Redis, *, socket_timeout: float) -> Redis:
     """A client with its own small pool, for commands that block (XREADGROUP ... BLOCK)."""
     pool = redis.connection_pool
     kwargs = {**pool.connection_kwargs, "socket_timeout": socket_timeout}
-    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
+    return Redis.from_pool(ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
 async def _check_database(engine: AsyncEngine, url: str) -> None:

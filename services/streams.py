@@ -121,18 +121,21 @@ class StreamConsumer:
                 delay = min(delay * 2, self.max_backoff_s)
 
     async def step(self) -> int:
-        """Read one batch (this consumer's pending entries first) and process it."""
-        start = "0" if self._reread_pending else ">"
-        block = None if self._reread_pending else self.block_ms
-        reply: Any = await self.redis.xreadgroup(
-            self.group, self.consumer, {self.stream: start}, count=self.batch_size, block=block
-        )
-        raw = reply[0][1] if reply else []
-        if self._reread_pending and not raw:
+        """Process one batch: this consumer's pending entries first, then new ones."""
+        raw = await self._read("0") if self._reread_pending else []
+        if not raw:
             self._reread_pending = False
+            raw = await self._read(">")
         entries = _entries(raw)
         await self.process(entries)
         return len(entries)
+
+    async def _read(self, start: str) -> list[tuple[bytes, dict[bytes, bytes] | None]]:
+        block = self.block_ms if start == ">" else None
+        reply: Any = await self.redis.xreadgroup(
+            self.group, self.consumer, {self.stream: start}, count=self.batch_size, block=block
+        )
+        return reply[0][1] if reply else []
 
     async def claim(self) -> int:
         """Take over entries another consumer left pending for ``claim_idle_ms``; apply them."""

@@ -65,16 +65,22 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
 
-async def start_server_process(database_url: str, redis_url: str) -> ServerProcess:
-    """``uvicorn schema.app:create_app`` in a subprocess, on the given servers."""
-    port = free_port()
-    env = {
+def server_env(database_url: str, redis_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a perfgraph process on the given servers (``PERFGRAPH_*`` extras)."""
+    return {
         **os.environ,
         "PERFGRAPH_ENVIRONMENT": "test",
         "PERFGRAPH_DATABASE_URL": database_url,
         "PERFGRAPH_REDIS_URL": redis_url,
         "PERFGRAPH_LOAD_DEMO": "false",
+        **{f"PERFGRAPH_{name.upper()}": value for name, value in settings.items()},
     }
+
+
+async def start_server_process(database_url: str, redis_url: str, **settings: str) -> ServerProcess:
+    """``uvicorn schema.app:create_app`` in a subprocess, on the given servers."""
+    port = free_port()
+    env = server_env(database_url, redis_url, **settings)
     command = [
         sys.executable, "-m", "uvicorn", "schema.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio",

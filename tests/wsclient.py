@@ -88,8 +88,9 @@ class GraphQLWS:
 async def graphql_ws(
     url: str, *, read: bool = True, receive_buffer: int | None = None
 ) -> AsyncIterator[GraphQLWS]:
-    """A connected, initialised client. ``read=False`` leaves reading to the test;
-    ``receive_buffer`` shrinks the socket's receive buffer (a slow reader fills it fast)."""
+    """A connected, initialised client. ``read=False`` leaves reading to the test, and then
+    the socket's receive buffer is ``receive_buffer`` bytes and frames are not compressed,
+    so that a client that does not read fills the buffers quickly."""
     sock = None
     if receive_buffer is not None:
         host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
@@ -103,6 +104,7 @@ async def graphql_ws(
         subprotocols=[PROTOCOL],  # type: ignore[list-item]
         sock=sock,
         max_queue=max_queue,
+        compression="deflate" if read else None,
         open_timeout=10,
     ) as ws:
         client = GraphQLWS(ws)
