@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,7 +13,8 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -25,6 +27,7 @@ from services.config import Settings, get_settings
 from services.db.migrate import migrate
 from services.demo.load import is_empty, load_demo
 from services.resources import Resources, open_resources
+from services.web import dist_dir
 
 log = logging.getLogger("perfgraph")
 
@@ -66,8 +69,13 @@ def create_app(
     *,
     resources: Resources | None = None,
     schema: strawberry.Schema | None = None,
+    web_dist: Path | None = None,
 ) -> Starlette:
-    """Build the app. With ``resources`` given, the caller owns them (tests share them)."""
+    """Build the app. With ``resources`` given, the caller owns them (tests share them).
+
+    The dashboard's built assets (``web/dist`` unless ``web_dist`` is given) are served at
+    ``/`` when they exist; the API runs the same without them.
+    """
     settings = settings or (resources.settings if resources else get_settings())
 
     @contextlib.asynccontextmanager
@@ -87,11 +95,14 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     view = GraphQLView(schema or default_schema, settings)
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
     ]
+    dist = web_dist or dist_dir()
+    if (dist / "index.html").is_file():
+        routes.append(Mount("/", app=StaticFiles(directory=dist, html=True), name="web"))
     app = Starlette(routes=routes, lifespan=lifespan)
     if resources is not None:
         app.state.resources = resources

@@ -45,15 +45,18 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the API (GraphiQL at /graphql in development).
+    """Serve the API (GraphiQL at /graphql in development) and the dashboard at /.
 
     With no PERFGRAPH_DATABASE_URL / PERFGRAPH_REDIS_URL, starts embedded PostgreSQL and
     Redis in PERFGRAPH_DATA_DIR and loads the demo data on first start.
     """
     import uvicorn
 
+    from services.web import ensure_built
+
     settings: Settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    ensure_built()
     uvicorn.run(
         "schema.app:create_app",
         factory=True,

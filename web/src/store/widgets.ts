@@ -1,0 +1,93 @@
+/**
+ * The store's widget slice: data each panel fetches for itself (benchmark freshness,
+ * metrics), held as `Remote` values so a panel can say "loading", "failed" or "this server
+ * does not offer that" rather than show nothing.
+ */
+import type { StoreApi } from "zustand/vanilla";
+
+import { GraphQLRequestError, type Api } from "../api/client";
+import {
+  BenchmarkAsOf,
+  BenchmarkFreshness,
+  StrategyMetrics,
+  type Freshness,
+  type StrategyMetricsData,
+  type WindowPreset,
+} from "../api/operations";
+import type { LiveMode, Remote } from "./types";
+
+export interface BadgeFreshness extends Omit<Freshness, "isStale"> {
+  /** null when the server reports only the newest level, not whether it is late. */
+  isStale: boolean | null;
+  name: string;
+}
+
+export type MetricsData = NonNullable<StrategyMetricsData["strategy"]>;
+
+export interface WidgetState {
+  freshness: Record<string, Remote<BadgeFreshness>>;
+  /** By `strategyId|window`; refetched when the strategy's sequence number moves. */
+  metrics: Record<string, Remote<MetricsData> & { seq?: number }>;
+  loadMetrics(strategyId: string, window: WindowPreset, seq: number): Promise<void>;
+  liveMode: LiveMode;
+  loadFreshness(symbol: string): Promise<void>;
+  setLiveMode(mode: LiveMode): void;
+}
+
+export function failure(error: unknown): Remote<never> {
+  if (error instanceof GraphQLRequestError && error.unsupported) {
+    return { status: "unsupported", message: error.message };
+  }
+  return { status: "error", message: error instanceof Error ? error.message : String(error) };
+}
+
+async function fetchFreshness(api: Api, symbol: string): Promise<BadgeFreshness | null> {
+  try {
+    const b = (await api.request(BenchmarkFreshness, { symbol })).benchmark;
+    return b?.freshness ? { ...b.freshness, name: b.name } : null;
+  } catch (error) {
+    if (!(error instanceof GraphQLRequestError && error.unsupported)) throw error;
+  }
+  // A server without feed freshness still knows the newest level's timestamp.
+  const b = (await api.request(BenchmarkAsOf, { symbol })).benchmark;
+  if (!b) return null;
+  const asOf = b.latest?.timestamp ?? null;
+  return { asOf, receivedAt: null, latencySeconds: null, isStale: null, expectedNextAt: null, name: b.name };
+}
+
+export function widgetSlice<S extends WidgetState>(
+  api: Api,
+  set: StoreApi<S>["setState"],
+): WidgetState {
+  const setFreshness = (symbol: string, value: Remote<BadgeFreshness>) =>
+    set((s) => ({ freshness: { ...s.freshness, [symbol]: value } }) as Partial<S>);
+  const setMetrics = (key: string, value: Remote<MetricsData> & { seq?: number }) =>
+    set((s) => ({ metrics: { ...s.metrics, [key]: value } }) as Partial<S>);
+  return {
+    freshness: {},
+    metrics: {},
+    async loadMetrics(strategyId, window, seq) {
+      const key = `${strategyId}|${window}`;
+      setMetrics(key, { status: "loading", seq });
+      try {
+        const strategy = (await api.request(StrategyMetrics, { id: strategyId, window: { preset: window } })).strategy;
+        setMetrics(key, strategy ? { status: "ready", data: strategy, seq } : { status: "error", message: "not found", seq });
+      } catch (error) {
+        setMetrics(key, { ...failure(error), seq });
+      }
+    },
+    liveMode: "off",
+    async loadFreshness(symbol) {
+      setFreshness(symbol, { status: "loading" });
+      try {
+        const data = await fetchFreshness(api, symbol);
+        setFreshness(symbol, data ? { status: "ready", data } : { status: "error", message: `unknown benchmark ${symbol}` });
+      } catch (error) {
+        setFreshness(symbol, failure(error));
+      }
+    },
+    setLiveMode(mode) {
+      set({ liveMode: mode } as Partial<S>);
+    },
+  };
+}
