@@ -1,0 +1,120 @@
+/**
+ * The dashboard in Debian's Chromium against a real perfgraph on the embedded servers:
+ * the demo strategies are listed, a point recorded through the API reaches the chart
+ * without a reload, and the export controls are there.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { REPO_ROOT, startPerfgraph, type Perfgraph } from "./server";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const ARTIFACTS = join(REPO_ROOT, "web", "test-results");
+const DEMO_SLUGS = [
+  "us-momentum-mtum", "us-quality-qual", "us-size-size", "us-min-vol-usmv", "us-value-vlue",
+  "stock-aapl", "stock-jpm", "stock-xom", "stock-ko", "stock-msft",
+];
+
+let server: Perfgraph;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+
+async function graphql<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data: T; errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  return body.data;
+}
+
+const strategyLine = (p: Page) => p.locator('[data-testid="comparison-chart"] path[data-line="strategy"]');
+
+beforeAll(async () => {
+  server = await startPerfgraph();
+  profile = mkdtempSync(join(tmpdir(), "perfgraph-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    acceptDownloads: true,
+    viewport: { width: 1440, height: 960 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+afterAll(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await server?.stop();
+});
+
+describe("dashboard", () => {
+  it("lists the demo strategies with their latest returns", async () => {
+    await page.goto(server.url);
+    const rows = page.getByTestId("strategy-row");
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(DEMO_SLUGS.length);
+    const slugs = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-slug")));
+    expect(slugs.sort()).toEqual([...DEMO_SLUGS].sort());
+    const returns = await page.getByTestId("latest-return").allTextContents();
+    for (const r of returns) expect(r).toMatch(/^([+\u2212]\d+\.\d{2}|0\.00)%$/);
+    // The first strategy is selected and charted.
+    await expect.poll(() => strategyLine(page).getAttribute("data-points"), { timeout: 30_000 }).not.toBeNull();
+    expect(Number(await strategyLine(page).getAttribute("data-points"))).toBeGreaterThan(200);
+  });
+
+  it("shows a point recorded through the API without a reload", async () => {
+    await page.getByTestId("strategy-row").filter({ hasText: "stock-msft" }).click();
+    await expect.poll(() => page.getByTestId("strategy-title").textContent()).toContain("Microsoft");
+    await expect.poll(() => strategyLine(page).getAttribute("data-last"), { timeout: 30_000 }).toMatch(/^20/);
+    const before = Number(await strategyLine(page).getAttribute("data-points"));
+    const last = Date.parse((await strategyLine(page).getAttribute("data-last"))!);
+    await page.evaluate(() => ((window as unknown as { marker: string }).marker = "same page"));
+
+    const { strategy } = await graphql<{ strategy: { id: string; latest: { value: number } } }>(
+      'query { strategy(slug: "stock-msft") { id latest { value } } }', {},
+    );
+    const timestamp = new Date(last + 86_400_000).toISOString();
+    const recorded = await graphql<{ recordPerformance: { __typename: string; lastSeq: number } }>(
+      `mutation($id: ID!, $points: [PerformancePointInput!]!) {
+        recordPerformance(strategyId: $id, points: $points) { __typename ... on PerformanceRecorded { lastSeq } }
+      }`,
+      { id: strategy.id, points: [{ timestamp, nav: strategy.latest.value * 1.05 }] },
+    );
+    expect(recorded.recordPerformance.__typename).toBe("PerformanceRecorded");
+
+    await expect.poll(() => strategyLine(page).getAttribute("data-last"), { timeout: 30_000 }).toBe(timestamp);
+    // A trailing window moves with the new point: the chart keeps its length or grows by one.
+    expect(Number(await strategyLine(page).getAttribute("data-points"))).toBeGreaterThanOrEqual(before);
+    const msftRow = page.getByTestId("strategy-row").filter({ hasText: "stock-msft" });
+    await expect.poll(() => msftRow.getByTestId("latest-return").textContent()).toBe("+5.00%");
+    expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe("same page");
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
+  });
+
+  it("offers PDF and CSV exports, disabled with a reason until the API serves reports", async () => {
+    for (const format of ["pdf", "csv"]) {
+      const button = page.getByTestId(`export-${format}`);
+      expect(await button.isDisabled()).toBe(true);
+      expect(await button.getAttribute("title")).toMatch(/not available/);
+    }
+  });
+});
