@@ -55,7 +55,7 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startPerfgraph(): Promise<Perfgraph> {
   const dataDir = mkdtempSync(join(tmpdir(), "perfgraph-e2e-"));
   const port = await freePort();
-  const env = { ...process.env, PERFGRAPH_DATA_DIR: join(dataDir, "data"), PERFGRAPH_HOST: "127.0.0.1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, PERFGRAPH_DATA_DIR: join(dataDir, "data"), PERFGRAPH_HOST: "127.0.0.1" };
   delete env.PERFGRAPH_DATABASE_URL;
   delete env.PERFGRAPH_REDIS_URL;
   // Its own process group, so stopping it also stops the embedded servers it started.

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+
+import { createPerformanceStore } from "../src/store/performance";
+import { scriptedApi, unsupported } from "./scriptedApi";
+
+const FRESH = { asOf: "2024-01-05T21:00:00Z", receivedAt: "2024-01-05T21:00:02Z", latencySeconds: 2, isStale: false, expectedNextAt: "2024-01-08T21:00:00Z" };
+
+describe("benchmark freshness", () => {
+  it("comes from the feed's freshness when the server reports it", async () => {
+    const api = scriptedApi();
+    api.on("BenchmarkFreshness", () => ({ benchmark: { symbol: "SPX", name: "S&P 500", freshness: FRESH } }));
+    const store = createPerformanceStore(api);
+    await store.getState().loadFreshness("SPX");
+    expect(store.getState().freshness.SPX).toEqual({ status: "ready", data: { ...FRESH, name: "S&P 500" } });
+  });
+
+  it("falls back to the newest level's timestamp on a server without freshness", async () => {
+    const api = scriptedApi();
+    api.on("BenchmarkFreshness", () => {
+      throw unsupported("BenchmarkFreshness", "freshness");
+    });
+    api.on("BenchmarkAsOf", () => ({ benchmark: { symbol: "SPX", name: "S&P 500", latest: { timestamp: FRESH.asOf } } }));
+    const store = createPerformanceStore(api);
+    await store.getState().loadFreshness("SPX");
+    expect(store.getState().freshness.SPX).toEqual({
+      status: "ready",
+      data: { asOf: FRESH.asOf, receivedAt: null, latencySeconds: null, isStale: null, expectedNextAt: null, name: "S&P 500" },
+    });
+  });
+
+  it("reports other failures as errors, not as a missing feature", async () => {
+    const api = scriptedApi();
+    api.on("BenchmarkFreshness", () => {
+      throw new Error("network down");
+    });
+    const store = createPerformanceStore(api);
+    await store.getState().loadFreshness("SPX");
+    expect(store.getState().freshness.SPX).toEqual({ status: "error", message: "network down" });
+  });
+});
