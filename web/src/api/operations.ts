@@ -175,19 +175,25 @@ export const BenchmarkFreshness = op<BenchmarkFreshnessData, { symbol: string }>
 
 // --- the metrics panel: the strategy against its benchmark over the window ------------------
 
+export interface SeriesMetrics {
+  totalReturn: number | null;
+  cagr: number | null;
+  annualVolatility: number | null;
+  sharpe: number | null;
+  sortino: number | null;
+  maxDrawdown: number | null;
+  calmar: number | null;
+  winRate: number | null;
+}
 export interface StrategyMetricsData {
   strategy: {
     id: string;
-    metrics: {
-      cagr: number | null;
-      volatility: number | null;
-      sharpe: number | null;
-      sortino: number | null;
-      maxDrawdown: number | null;
+    metrics: SeriesMetrics & {
+      periods: number;
+      benchmark: { benchmark: { label: string }; metrics: SeriesMetrics } | null;
     };
     comparison: {
-      strategyReturn: number | null;
-      benchmarkReturn: number | null;
+      periods: number;
       excessReturn: number | null;
       alpha: number | null;
       beta: number | null;
@@ -196,19 +202,24 @@ export interface StrategyMetricsData {
       informationRatio: number | null;
       upCapture: number | null;
       downCapture: number | null;
-    } | null;
+    };
   } | null;
 }
-export const StrategyMetrics = op<StrategyMetricsData, { id: string; window: { preset: WindowPreset } }>(
+export const StrategyMetrics = op<StrategyMetricsData, { id: string; window: { preset: WindowPreset }; interval: Interval }>(
   "StrategyMetrics",
-  `query StrategyMetrics($id: ID!, $window: WindowInput!) {
+  `query StrategyMetrics($id: ID!, $window: WindowInput!, $interval: Interval!) {
   strategy(id: $id) {
     id
-    metrics(window: $window) { cagr volatility sharpe sortino maxDrawdown }
-    comparison(window: $window) {
-      strategyReturn benchmarkReturn excessReturn alpha beta correlation
-      trackingError informationRatio upCapture downCapture
+    metrics(window: $window, interval: $interval) {
+      periods ...SeriesMetrics
+      benchmark { benchmark { label } metrics { ...SeriesMetrics } }
+    }
+    comparison(window: $window, interval: $interval) {
+      periods excessReturn alpha beta correlation trackingError informationRatio upCapture downCapture
     }
   }
+}
+fragment SeriesMetrics on Metrics {
+  totalReturn cagr annualVolatility sharpe sortino maxDrawdown calmar winRate
 }`,
 );

@@ -11,6 +11,7 @@ import {
   BenchmarkFreshness,
   StrategyMetrics,
   type Freshness,
+  type Interval,
   type StrategyMetricsData,
   type WindowPreset,
 } from "../api/operations";
@@ -28,7 +29,7 @@ export interface WidgetState {
   freshness: Record<string, Remote<BadgeFreshness>>;
   /** By `strategyId|window`; refetched when the strategy's sequence number moves. */
   metrics: Record<string, Remote<MetricsData> & { seq?: number }>;
-  loadMetrics(strategyId: string, window: WindowPreset, seq: number): Promise<void>;
+  loadMetrics(strategyId: string, window: WindowPreset, interval: Interval, seq: number): Promise<void>;
   liveMode: LiveMode;
   loadFreshness(symbol: string): Promise<void>;
   setLiveMode(mode: LiveMode): void;
@@ -66,11 +67,12 @@ export function widgetSlice<S extends WidgetState>(
   return {
     freshness: {},
     metrics: {},
-    async loadMetrics(strategyId, window, seq) {
+    async loadMetrics(strategyId, window, interval, seq) {
       const key = `${strategyId}|${window}`;
       setMetrics(key, { status: "loading", seq });
       try {
-        const strategy = (await api.request(StrategyMetrics, { id: strategyId, window: { preset: window } })).strategy;
+        const variables = { id: strategyId, window: { preset: window }, interval };
+        const strategy = (await api.request(StrategyMetrics, variables)).strategy;
         setMetrics(key, strategy ? { status: "ready", data: strategy, seq } : { status: "error", message: "not found", seq });
       } catch (error) {
         setMetrics(key, { ...failure(error), seq });
