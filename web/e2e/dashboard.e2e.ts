@@ -3,7 +3,7 @@
  * the demo strategies are listed, a point recorded through the API reaches the chart
  * without a reload, and the export controls are there.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -28,6 +28,14 @@ const DEMO_SLUGS = [
   "us-momentum-mtum", "us-quality-qual", "us-size-size", "us-min-vol-usmv", "us-value-vlue",
   "stock-aapl", "stock-jpm", "stock-xom", "stock-ko", "stock-msft",
 ];
+
+// What the server offers, from its committed SDL: the page must use each feature it has.
+const SDL = readFileSync(join(REPO_ROOT, "schema.graphql"), "utf8");
+const HAS = {
+  subscriptions: /^type Subscription \{/m.test(SDL),
+  metrics: /^\s+metrics\(/m.test(SDL),
+  freshness: /^\s+freshness\b/m.test(SDL),
+};
 
 let server: Perfgraph;
 let context: BrowserContext;
@@ -106,8 +114,33 @@ describe("dashboard", () => {
     const msftRow = page.getByTestId("strategy-row").filter({ hasText: "stock-msft" });
     await expect.poll(() => msftRow.getByTestId("latest-return").textContent()).toBe("+5.00%");
     expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe("same page");
+    // Over a subscription where the server has one; otherwise by polling sequence numbers.
+    expect(await page.getByTestId("live-mode").textContent()).toBe(HAS.subscriptions ? "Live" : "Polling");
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
+  });
+
+  it("shows the benchmark's freshness", async () => {
+    const badge = page.getByTestId("freshness-badge");
+    await expect.poll(() => badge.getAttribute("data-state")).not.toBeNull();
+    const state = await badge.getAttribute("data-state");
+    if (HAS.freshness) expect(["fresh", "stale"]).toContain(state);
+    else expect(state).toBe("unknown");
+    expect(await badge.textContent()).toMatch(/^SPX .*as of \d{1,2} [A-Z][a-z]{2} \d{4}$/);
+  });
+
+  it("shows the metrics the API computes, or says the server has none", async () => {
+    const panel = page.getByRole("region", { name: "Metrics" });
+    if (!HAS.metrics) {
+      await expect.poll(() => panel.textContent()).toContain("does not compute metrics");
+      return;
+    }
+    const { strategy } = await graphql<{ strategy: { metrics: { totalReturn: number } } }>(
+      'query { strategy(slug: "stock-msft") { metrics(window: {preset: ONE_YEAR}) { totalReturn } } }', {},
+    );
+    const row = page.getByTestId("metrics").locator("tr", { hasText: "Total return" });
+    const expected = (strategy.metrics.totalReturn * 100).toFixed(2).replace("-", "\u2212");
+    await expect.poll(() => row.locator("td").first().textContent(), { timeout: 15_000 }).toContain(`${expected}%`);
   });
 
   it("offers PDF and CSV exports, disabled with a reason until the API serves reports", async () => {
