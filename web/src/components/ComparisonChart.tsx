@@ -53,6 +53,7 @@ export function ComparisonChart() {
           { id: "strategy", label: "Strategy", color: tokens.color.strategy, width: 2, ...timeValues(strategy) },
         ]}
       />
+      <div className="chart-caption">Relative line: strategy ÷ {entry.benchmark.symbol} × 100; rising when the strategy leads</div>
       <LineChart
         testId="relative-chart"
         label="Relative line: strategy over benchmark, 100 at the start"
