@@ -203,3 +203,20 @@ describe("the strategy list under live events", () => {
     expect(store.getState().strategies["1"]!.latest!.return).toBe(-0.5);
   });
 });
+
+describe("failures", () => {
+  it("keeps an error, and fetches again when the series is asked for again", async () => {
+    const api = scriptedApi();
+    api.on("StrategySeries", () => {
+      throw new Error("network down");
+    });
+    const store = createPerformanceStore(api);
+    await store.getState().loadSeries("1", "ONE_YEAR");
+    expect(entry(store).status).toBe("error");
+    expect(entry(store).error).toContain("network down");
+    api.on("StrategySeries", () => seriesAnswer(10));
+    await store.getState().loadSeries("1", "ONE_YEAR");
+    expect(entry(store).status).toBe("ready");
+    expect(entry(store).seq).toBe(10);
+  });
+});

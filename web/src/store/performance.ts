@@ -119,7 +119,9 @@ export function createPerformanceStore(api: Api, initialWindow: WindowPreset = "
       async loadSeries(strategyId, window) {
         const interval = intervalFor(window);
         const key = seriesKey(strategyId, window, interval);
-        if (get().series[key]) return;
+        const existing = get().series[key];
+        if (existing?.status === "error") return get().resync(key);
+        if (existing) return;
         const entry: SeriesEntry = {
           key,
           strategyId,
