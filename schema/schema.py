@@ -6,25 +6,31 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
+from schema.limits import QueryLimits
+from schema.persisted import PersistedQueries
 from schema.query import Query
 from schema.types.common import SCALARS
 
 
-def build_schema(*, extensions: Sequence[Any] = ()) -> strawberry.Schema:
-    # Documents repeat (dashboards poll, widgets share queries): parse and validate once.
-    # Factories, not instances: strawberry builds fresh extensions per request; the caches
-    # themselves live at module level in strawberry, shared by every request.
+def build_schema(
+    *, extensions: Sequence[Any] = (), subscription: type | None = None
+) -> strawberry.Schema:
+    # Documents repeat (dashboards poll, widgets share queries): parse and validate once
+    # (QueryLimits caches validation). Factories, not instances: strawberry builds fresh
+    # extensions per request; the parse cache lives at module level, shared by all of them.
     chain: list[Any] = [
         ErrorMapping,
+        PersistedQueries,
+        QueryLimits,
         lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
     ]
     return strawberry.Schema(
         query=Query,
+        subscription=subscription,
         extensions=[*chain, *extensions],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
