@@ -171,7 +171,7 @@ async def test_expired_and_revoked_keys_are_refused(
 
     assert (await gql.with_key(live).raw(query))["data"] == {"strategies": {"nodes": []}}
     await api_keys.revoke_api_key(resources, prefix=api_keys.key_prefix(live) or "")
-    result = await gql.client.post("/graphql", json={"query": query}, headers={"X-API-Key": live})
+    result = await post(live)
     assert result.status_code == 401
     assert result.json()["errors"][0]["message"].endswith("has been revoked")
 
@@ -185,4 +185,5 @@ async def test_keys_are_stored_hashed(resources: Resources) -> None:
         key_hash = (await session.execute(query)).scalar_one()
     assert key.startswith(f"pgk_{record.prefix}_")
     assert key_hash == hashlib.sha256(key.encode()).hexdigest()
-    assert record.scopes == ("read",) and record.status() == "active"
+    assert record.scopes == ("read",)
+    assert record.status() == "active"
