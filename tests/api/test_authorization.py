@@ -163,9 +163,10 @@ async def test_expired_and_revoked_keys_are_refused(
     live = await create_key(resources, account=account)
     query = "{ strategies { nodes { id } } }"
 
-    result = await gql.client.post(
-        "/graphql", json={"query": query}, headers={"X-API-Key": expired}
-    )
+    async def post(key: str) -> httpx.Response:
+        return await gql.client.post("/graphql", json={"query": query}, headers={"X-API-Key": key})
+
+    result = await post(expired)
     assert result.status_code == 401
     assert "expired at" in result.json()["errors"][0]["message"]
 
