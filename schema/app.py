@@ -57,6 +57,7 @@ class GraphQLView(GraphQL[Context, None]):
             refusal = await refuse_request(request)
             if refusal is not None:
                 return refusal
+        if isinstance(request, Request) and request.method == "POST":  # GET runs no operation
             principal = await authenticate_request(request.app.state.resources, request)
             if isinstance(principal, Response):
                 return principal

@@ -206,11 +206,20 @@ class Analyser:
         usage.aliases += 1 if node.alias else 0
         if name.startswith("__"):
             return
-        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-            return
-        field_def = parent.fields.get(name)
-        if field_def is None:  # validation reports unknown fields
-            usage.depth = max(usage.depth, 1)
+        fields = (
+            parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else {}
+        )
+        field_def = fields.get(name)
+        if field_def is None:
+            # Unknown to the schema (validation will say so): still measured, so that deep or
+            # repetitive nonsense is refused before the validation that it would slow down.
+            child = Usage()
+            if node.selection_set is not None:
+                child = self.selections(node.selection_set, None, None, visiting)
+            usage.cost += 1 + child.cost
+            usage.depth = max(usage.depth, 1 + child.depth)
+            usage.aliases += child.aliases
+            usage.note_duplicate(child.duplicate)
             return
         arguments = self.arguments(node, field_def)
         named = get_named_type(field_def.type)
