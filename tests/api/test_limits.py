@@ -18,9 +18,9 @@ from schema.app import create_app
 from services.config import Environment
 from services.embedded import EmbeddedServers
 from services.resources import Resources, create_engine
+from tests import servers as test_servers
 from tests.conftest import GraphQLClient, StatementCounter
 from tests.factories import create_account, create_key
-from tests import servers as test_servers
 
 NESTED_11 = (
     "{ strategies { edges { node { benchmark { series { columns"
