@@ -12,7 +12,9 @@ a URL, prefixes keys its own way and, with costs, stores one list entry per unit
 moving window; the algorithm here is a dozen lines of Lua run by the client we already have.
 
 When Redis is down the limiter fails open to a per-process GCRA with the same parameters:
-logged (at most once a minute) and counted in ``perfgraph_rate_limit_fallback_total``. Each
+logged (at most once a minute) and counted in ``perfgraph_rate_limit_fallback_total``; after
+a failure it stays local for ``RETRY_REDIS_AFTER_S`` seconds, so an outage does not add the
+client's connection retries to every request. Each
 replica then enforces the budget on its own, so a client spread over N replicas gets up to N
 times its budget until Redis is back; refusing every request instead would turn a cache
 outage into an API outage, which the design rules out ("Redis down means slower, not down").
@@ -106,18 +108,25 @@ class LocalLimiter:
 class RateLimiter:
     """One per process: Redis first, the local limiter when Redis fails."""
 
+    RETRY_REDIS_AFTER_S = 5.0
+
     def __init__(self, redis: Redis) -> None:
         self._script = redis.register_script(_GCRA)
         self._local = LocalLimiter()
         self._last_warning = -math.inf
+        self._redis_down_until = -math.inf
 
     async def hit(self, principal: str, limit: Limit, units: int) -> Decision:
         key = keys.rate_limit_key(principal)
+        if time.monotonic() < self._redis_down_until:
+            FALLBACKS.inc()
+            return self._local.hit(key, limit, units)
         try:
             allowed, retry_ms = await self._script(
                 keys=[key], args=[limit.emission_ms, limit.capacity_ms, units]
             )
         except RedisError as exc:
+            self._redis_down_until = time.monotonic() + self.RETRY_REDIS_AFTER_S
             self._warn(exc)
             FALLBACKS.inc()
             return self._local.hit(key, limit, units)
