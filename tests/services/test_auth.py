@@ -90,7 +90,7 @@ async def test_hs256_tokens(resources: Resources) -> None:
         token({}, key="w" * 40): "invalid bearer token: Signature verification failed",
         token({"account": "no-such-account"}): "unknown account 'no-such-account'",
         jwt.encode({"sub": "x"}, SECRET, algorithm="HS256"): 'Token is missing the "exp" claim',
-        jwt.encode({"sub": "x", "exp": 2**40}, None, algorithm="none"): "alg value is not allowed",
+        jwt.encode({"sub": "x", "exp": 2**40}, "", algorithm="none"): "alg value is not allowed",
     }
     for value, message in cases.items():
         with pytest.raises(Unauthenticated, match=message):
