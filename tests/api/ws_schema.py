@@ -27,7 +27,7 @@ async def beats(every_s: float) -> AsyncIterator[int]:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="A counter, for a strategy the principal may read.")
+    @strawberry.subscription(description="A counter, for a strategy the principal may read.")  # type: ignore[untyped-decorator]
     async def strategy_heartbeat(
         self, info: Info, id: strawberry.ID, every_ms: int = 50
     ) -> AsyncGenerator[int, None]:
