@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
 from schema.limits import QueryLimits
+from schema.mutation import Mutation
 from schema.persisted import PersistedQueries
 from schema.query import Query
 from schema.types.common import SCALARS
@@ -30,6 +31,7 @@ def build_schema(
     ]
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         subscription=subscription,
         extensions=[*chain, *extensions],
         config=StrawberryConfig(scalar_map=SCALARS),

@@ -117,7 +117,9 @@ def check_strategy(principal: Principal, strategy: StrategyLike) -> None:
         raise PermissionDenied(f"no access to strategy {strategy.id}")
 
 
-def can_write_strategy(principal: Principal, strategy: StrategyLike, scope: str) -> bool:
+def can_write_strategy(
+    principal: Principal, strategy: StrategyLike, scope: str = WRITE_PERFORMANCE
+) -> bool:
     """Writing needs the scope and ownership: a grant lets a partner read, never write."""
     if not has_scope(principal, scope):
         return False
@@ -132,3 +134,8 @@ def check_strategy_write(
     require_scope(principal, scope)
     if not can_write_strategy(principal, strategy, scope):
         raise PermissionDenied(f"no write access to strategy {strategy.id}")
+
+
+def check_benchmark_write(principal: Principal) -> None:
+    """Benchmarks are shared market data, owned by no account: the scope decides."""
+    require_scope(principal, WRITE_BENCHMARKS)

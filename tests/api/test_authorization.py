@@ -189,3 +189,45 @@ async def test_keys_are_stored_hashed(resources: Resources) -> None:
     assert key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert record.scopes == ("read",)
     assert record.status() == "active"
+
+
+RECORD = """
+mutation($id: ID!, $points: [PerformancePointInput!]!) {
+  recordPerformance(strategyId: $id, points: $points) {
+    __typename ... on NotFoundError { message } ... on PerformanceRecorded { inserted }
+  }
+}
+"""
+PRICES = """
+mutation { recordBenchmarkPrices(symbol: "SPX", prices: [{timestamp: "2001-01-01T00:00:00Z",
+  level: 1.0}]) { __typename } }
+"""
+POINT = [{"timestamp": "2021-03-01T00:00:00Z", "nav": 130.0}]
+
+
+async def test_writes_need_the_scope_and_ownership(
+    resources: Resources, gql: GraphQLClient, b: Partner
+) -> None:
+    writer = await make_partner(resources, gql, "read", "write:performance")
+    own = await writer.gql(RECORD, {"id": writer.id, "points": POINT})
+    assert own == {"recordPerformance": {"__typename": "PerformanceRecorded", "inserted": 1}}
+
+    hidden = await writer.gql(RECORD, {"id": b.id, "points": POINT})
+    assert hidden["recordPerformance"] == {
+        "__typename": "NotFoundError",
+        "message": f"strategy {b.id} does not exist",
+    }
+    await api_keys.grant_strategy(resources, account=writer.account, strategy=b.slug)
+    granted = await writer.gql.raw(RECORD, {"id": b.id, "points": POINT})
+    assert granted["errors"][0]["message"] == f"no write access to strategy {b.id}"
+    assert granted["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    for reader in (b.gql, gql):  # a read-only key; development's anonymous
+        refused = await reader.raw(RECORD, {"id": b.id, "points": POINT})
+        assert (
+            refused["errors"][0]["message"] == "this operation needs the 'write:performance' scope"
+        )
+        prices = await reader.raw(PRICES)
+        assert prices["errors"][0]["message"] == "this operation needs the 'write:benchmarks' scope"
+    latest = await b.gql("query($id: ID!) { strategy(id: $id) { latest { value } } }", {"id": b.id})
+    assert latest["strategy"]["latest"] == {"value": 129.0}  # nothing was written to B
