@@ -48,7 +48,7 @@ class GraphQLView(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_s),
             max_subscriptions_per_connection=settings.ws_max_subscriptions,
-            allowed_origins=settings.allowed_origins,
+            allowed_origins=settings.allowed_origin_list,
         )
         self.rate_limiter: RateLimiter | None = None
 

@@ -66,6 +66,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         ws="websockets-sansio",
+        ws_max_size=settings.ws_max_message_bytes,  # also checked by the app (schema/ws.py)
         log_level="info",
     )
 

@@ -73,8 +73,8 @@ class Settings(BaseSettings):
     ws_init_timeout_s: float = Field(default=5.0, gt=0, le=10)
     ws_max_subscriptions: int = Field(default=20, ge=1, le=20)
     ws_max_message_bytes: int = Field(default=65_536, ge=1024)
-    allowed_origins: list[str] = Field(
-        default_factory=list, description="cross-origin pages allowed to open WebSockets"
+    allowed_origins: str = Field(
+        default="", description="comma-separated origins of pages allowed to open WebSockets"
     )
 
     @field_validator("database_url")
@@ -111,6 +111,10 @@ class Settings(BaseSettings):
         if self.jwt_secret is not None and self.jwt_public_key:
             raise ValueError("set PERFGRAPH_JWT_SECRET (HS256) or PERFGRAPH_JWT_PUBLIC_KEY (RS256)")
         return self
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
 
     @property
     def is_production(self) -> bool:
