@@ -22,7 +22,6 @@ from typing import TypeVar
 
 from schema.context import Context, Info
 from services import access
-from services.auth import Credentials, authenticate
 from services.errors import NotFound
 from services.strategies import StrategyRecord
 
@@ -54,11 +53,9 @@ async def require_strategies(info: Info, ids: Sequence[int]) -> list[StrategyRec
 
 
 async def recheck(context: Context, strategies: Sequence[access.StrategyLike]) -> None:
-    """Authenticate the connection's credentials again and re-apply the rule."""
-    credentials = context.credentials or Credentials()
-    context.principal = await authenticate(context.resources, credentials)
-    for strategy in strategies:
-        access.check_strategy(context.principal, strategy)
+    """Reload the connection's principal and re-apply the rule to ``strategies``."""
+    ids = [s.id for s in strategies]
+    context.principal = await access.recheck_live_access(context.resources, context.principal, ids)
 
 
 async def guard_stream(

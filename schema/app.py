@@ -25,7 +25,6 @@ from schema.http import BodySizeLimit, authenticate_request, refuse_request
 from schema.schema import schema as default_schema
 from schema.ws import LimitedWebSocketAdapter, authenticate_connection
 from services.access import NOBODY
-from services.auth import Credentials
 from services.config import Settings, get_settings
 from services.db.migrate import migrate
 from services.demo.load import is_empty, load_demo
@@ -77,7 +76,6 @@ class GraphQLView(GraphQL[Context, None]):
             rate_limiter=self.rate_limiter,
         )
         if isinstance(request, Request):
-            context.credentials = Credentials.from_headers(request.headers)
             response.headers["X-Request-ID"] = context.request_id
         return context
 

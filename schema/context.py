@@ -10,7 +10,6 @@ import strawberry
 
 from loaders import Loaders
 from services.access import Principal
-from services.auth import Credentials
 from services.ratelimit import RateLimiter
 from services.resources import Resources
 
@@ -24,10 +23,7 @@ class Context:
     response: Any = None
     request_id: str = field(default_factory=lambda: uuid4().hex)
     rate_limiter: RateLimiter | None = None
-    # WebSockets: the connection_init payload and the credentials it carried, kept so that
-    # long-running subscriptions can re-check them (resolvers/access.py).
-    connection_params: dict[str, object] | None = None
-    credentials: Credentials | None = None
+    connection_params: dict[str, object] | None = None  # WebSockets: connection_init payload
 
 
 Info = strawberry.Info[Context, None]

@@ -70,4 +70,3 @@ async def authenticate_connection(context: Context) -> None:
     except Unauthenticated as exc:
         log.info("WebSocket connection refused (request %s): %s", context.request_id, exc)
         raise ConnectionRejectionError({"message": str(exc)}) from exc
-    context.credentials = credentials

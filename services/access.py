@@ -9,19 +9,23 @@ that needs a scope calls :func:`require_scope`.
 The rule: a principal with the ``read`` scope sees its own account's strategies and the
 strategies granted to that account; ``admin`` sees and changes everything. The anonymous
 principal exists only outside production (see ``services.auth``) and reads everything.
-Nothing here does I/O: the principal arrives with its grants already loaded.
+Nothing here does I/O (the principal arrives with its grants already loaded) except
+:func:`recheck_live_access`, which reloads them for long-lived subscriptions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import ColumnElement, false, or_, true
 
 from services.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from services.resources import Resources
 
 READ = "read"
 WRITE_PERFORMANCE = "write:performance"
@@ -139,3 +143,28 @@ def check_strategy_write(
 def check_benchmark_write(principal: Principal) -> None:
     """Benchmarks are shared market data, owned by no account: the scope decides."""
     require_scope(principal, WRITE_BENCHMARKS)
+
+
+async def recheck_live_access(
+    resources: Resources, principal: Principal, strategy_ids: Sequence[int]
+) -> Principal:
+    """Re-check, while a subscription streams, that its principal may still read its strategies.
+
+    Reloads the principal (a revoked or expired key, or an expired token, raises
+    Unauthenticated; withdrawn grants show) and the strategies (a deleted one raises
+    PermissionDenied); returns the fresh principal. Subscriptions call it every
+    ``auth_recheck_s`` seconds.
+    """
+    from services.auth import refresh_principal  # auth imports this module
+    from services.strategies import strategies_by_ids  # and so does strategies
+
+    fresh = await refresh_principal(resources, principal)
+    if not strategy_ids:
+        return fresh
+    async with resources.sessions() as session:
+        found = await strategies_by_ids(session, strategy_ids)
+    for strategy_id in strategy_ids:
+        record = found.get(strategy_id)
+        if record is None or not can_read_strategy(fresh, record):
+            raise PermissionDenied(f"no access to strategy {strategy_id}")
+    return fresh

@@ -48,6 +48,19 @@ _KEY_SQL = text(
     FROM api_keys k WHERE k.key_hash = :key_hash
     """
 )
+_KEY_BY_PREFIX_SQL = text(
+    """
+    SELECT k.prefix, k.account_id, k.scopes, k.rate_limit_per_minute, k.expires_at,
+           k.revoked_at,
+           ARRAY(SELECT g.strategy_id FROM strategy_grants g
+                 WHERE g.account_id = k.account_id ORDER BY 1) AS granted
+    FROM api_keys k WHERE k.prefix = :prefix
+    """
+)
+_GRANTS_SQL = text(
+    "SELECT ARRAY(SELECT strategy_id FROM strategy_grants WHERE account_id = :account_id"
+    " ORDER BY 1)"
+)
 _ACCOUNT_SQL = text(
     """
     SELECT a.id AS account_id,
@@ -205,6 +218,29 @@ async def _account(resources: Resources, name: str) -> tuple[int, frozenset[int]
         stored = {"account_id": row.account_id, "granted": list(row.granted)}
         await _cache_set(resources, cache_key, stored)
     return int(stored["account_id"]), frozenset(stored["granted"])
+
+
+async def refresh_principal(resources: Resources, principal: Principal) -> Principal:
+    """The principal as it stands now, from PostgreSQL: for long-lived connections.
+
+    Raises :class:`Unauthenticated` when its key has since been revoked or has expired, or its
+    token has expired; grants are reloaded, so a withdrawn grant shows.
+    """
+    now = datetime.now(UTC)
+    if principal.expires_at is not None and principal.expires_at <= now:
+        raise Unauthenticated(f"the credentials of {principal.name} expired")
+    if principal.kind == "api_key":
+        async with resources.sessions() as session:
+            row = (await session.execute(_KEY_BY_PREFIX_SQL, {"prefix": principal.name})).first()
+        if row is None:
+            raise Unauthenticated(f"API key {principal.name} no longer exists")
+        return _key_principal(_stored_key(row._mapping), now)
+    if principal.kind == "user" and principal.account_id is not None:
+        async with resources.sessions() as session:
+            query = _GRANTS_SQL.bindparams(account_id=principal.account_id)
+            granted = (await session.execute(query)).scalar_one()
+        return replace(principal, granted=frozenset(granted))
+    return principal
 
 
 async def _cache_get(resources: Resources, cache_key: str) -> dict[str, Any] | None:

@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from services import api_keys, keys
-from services.access import ANONYMOUS
+from services.access import ANONYMOUS, recheck_live_access
 from services.auth import Credentials, authenticate
 from services.config import Environment
-from services.errors import Unauthenticated
+from services.errors import PermissionDenied, Unauthenticated
 from services.resources import Resources
 from tests.conftest import StatementCounter
 from tests.factories import create_account, create_key, create_strategy
@@ -113,3 +113,19 @@ async def test_rs256_tokens_and_no_algorithm_confusion(resources: Resources) -> 
         await authenticate(rs, bearer(forged))
     with pytest.raises(Unauthenticated, match="Audience doesn't match"):
         await authenticate(rs, bearer(token({"aud": "other"}, private, "RS256")))
+
+
+async def test_recheck_sees_withdrawn_grants_and_revoked_keys(resources: Resources) -> None:
+    account = await create_account(resources)
+    other = await create_strategy(resources, slug=f"{account}-other")
+    await api_keys.grant_strategy(resources, account=account, strategy=f"{account}-other")
+    key = await create_key(resources, account=account)
+    principal = await authenticate(resources, Credentials(api_key=key))
+    assert (await recheck_live_access(resources, principal, [other])).granted == {other}
+
+    await api_keys.withdraw_grant(resources, account=account, strategy=f"{account}-other")
+    with pytest.raises(PermissionDenied, match=f"no access to strategy {other}"):
+        await recheck_live_access(resources, principal, [other])
+    await api_keys.revoke_api_key(resources, prefix=principal.name)
+    with pytest.raises(Unauthenticated, match="has been revoked"):
+        await recheck_live_access(resources, principal, [])
