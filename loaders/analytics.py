@@ -16,8 +16,9 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from aiodataloader import DataLoader
 
 from loaders.benchmarks import LatestByBenchmarkLoader, SeriesByBenchmarkLoader
-from loaders.blends import BenchmarkReturnsKey, ReturnsByBenchmarkLoader, SeriesByBlendLoader
-from loaders.series import SeriesKey, as_of
+from loaders.blends import SeriesByBlendLoader
+from loaders.returns import BenchmarkReturnsKey, ReturnsByBenchmarkLoader, ReturnsByStrategyLoader
+from loaders.series import SeriesKey
 from loaders.strategies import LatestByStrategyLoader, SeriesByStrategyLoader
 from services import performance
 from services.analytics import Drawdown, LookbackReturns, PeriodFrequency, RollingMetric
@@ -30,8 +31,8 @@ from services.performance import (
     PeriodReturnsResult,
     RollingResult,
 )
-from services.returns import WindowedReturns, windowed
-from services.windows import MAX_WINDOW, Interval, Window, resolve
+from services.returns import WindowedReturns
+from services.windows import MAX_WINDOW, Interval, Window
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -79,21 +80,6 @@ class Inputs:
     subject: WindowedReturns
     benchmark: WindowedReturns | None
     cash: WindowedReturns | None
-
-
-class ReturnsByStrategyLoader(DataLoader[SeriesKey, WindowedReturns]):
-    def __init__(self, latest: LatestByStrategyLoader, series: SeriesByStrategyLoader) -> None:
-        super().__init__()
-        self.latest = latest
-        self.series = series
-
-    async def batch_load_fn(self, keys: list[SeriesKey]) -> list[WindowedReturns]:
-        latest = await self.latest.load_many([k.entity_id for k in keys])
-        series = await self.series.load_many(keys)
-        return [
-            windowed(s, k.window, resolve(k.window, as_of(last)))
-            for k, s, last in zip(keys, series, latest, strict=True)
-        ]
 
 
 def cash_spec(options: AnalyticsOptions) -> BenchmarkSpec | None:
@@ -175,7 +161,9 @@ class StrategyAnalyticsLoader(DataLoader[K, V], Generic[K, V]):
         self.sources = sources
 
     def base(self, key: K) -> AnalyticsKey:
-        raise NotImplementedError
+        """The strategy, window and options a key's inputs are loaded for."""
+        assert isinstance(key, AnalyticsKey), "loaders with other keys override base()"
+        return key
 
     def compute(self, key: K, inputs: Inputs) -> V:
         raise NotImplementedError
@@ -186,17 +174,11 @@ class StrategyAnalyticsLoader(DataLoader[K, V], Generic[K, V]):
 
 
 class MetricsByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, MetricsResult]):
-    def base(self, key: AnalyticsKey) -> AnalyticsKey:
-        return key
-
     def compute(self, key: AnalyticsKey, inputs: Inputs) -> MetricsResult:
         return performance.compute_strategy_metrics(inputs.subject, key.options, inputs.cash)
 
 
 class ComparisonByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, ComparisonResult]):
-    def base(self, key: AnalyticsKey) -> AnalyticsKey:
-        return key
-
     def compute(self, key: AnalyticsKey, inputs: Inputs) -> ComparisonResult:
         assert inputs.benchmark is not None, "a comparison key names its benchmark"
         return performance.compute_comparison(
@@ -205,17 +187,11 @@ class ComparisonByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, Compariso
 
 
 class DrawdownsByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, list[Drawdown]]):
-    def base(self, key: AnalyticsKey) -> AnalyticsKey:
-        return key
-
     def compute(self, key: AnalyticsKey, inputs: Inputs) -> list[Drawdown]:
         return performance.compute_drawdowns(inputs.subject)
 
 
 class LookbacksByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, LookbackReturns]):
-    def base(self, key: AnalyticsKey) -> AnalyticsKey:
-        return key
-
     def compute(self, key: AnalyticsKey, inputs: Inputs) -> LookbackReturns:
         return performance.compute_lookbacks(inputs.subject, key.options)
 
