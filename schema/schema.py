@@ -10,14 +10,13 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.common import SCALARS
 
 
 def build_schema(*, extensions: Sequence[Any] = ()) -> strawberry.Schema:
     # Documents repeat (dashboards poll, widgets share queries): parse and validate once.
-    # Factories, not instances: strawberry builds fresh extensions per request, and these
-    # two keep their LRU caches at module level, so the caches are still shared.
     chain: list[Any] = [
         ErrorMapping,
         lambda: ParserCache(maxsize=1024),
@@ -25,6 +24,7 @@ def build_schema(*, extensions: Sequence[Any] = ()) -> strawberry.Schema:
     ]
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         extensions=[*chain, *extensions],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
