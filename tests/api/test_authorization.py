@@ -231,3 +231,18 @@ async def test_writes_need_the_scope_and_ownership(
         assert prices["errors"][0]["message"] == "this operation needs the 'write:benchmarks' scope"
     latest = await b.gql("query($id: ID!) { strategy(id: $id) { latest { value } } }", {"id": b.id})
     assert latest["strategy"]["latest"] == {"value": 129.0}  # nothing was written to B
+
+
+async def test_compare_treats_another_partners_strategy_as_unknown(a: Partner, b: Partner) -> None:
+    data = await a.gql(
+        'query($ids: [ID!]!) { compare(strategyIds: $ids, benchmark: {symbol: "SPX"}) {'
+        " __typename ... on ComparedStrategy { strategy { id slug } }"
+        " ... on StrategyUnavailable { id message } } }",
+        {"ids": [a.id, b.id, "987654"]},
+    )
+    unavailable = "no strategy with this id is visible to you"
+    assert data["compare"] == [
+        {"__typename": "ComparedStrategy", "strategy": {"id": a.id, "slug": a.slug}},
+        {"__typename": "StrategyUnavailable", "id": b.id, "message": unavailable},
+        {"__typename": "StrategyUnavailable", "id": "987654", "message": unavailable},
+    ]
