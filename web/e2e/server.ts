@@ -2,7 +2,7 @@
  * A real perfgraph for the end-to-end test: `uv run perfgraph serve` on the embedded
  * PostgreSQL and Redis, with its own data folder and a free loopback port.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,6 +13,8 @@ export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 export interface Perfgraph {
   url: string;
   log: () => string;
+  /** Run a `perfgraph` command against this server's data; returns its standard output. */
+  cli(args: string[]): string;
   stop(): Promise<void>;
 }
 
@@ -86,5 +88,7 @@ export async function startPerfgraph(): Promise<Perfgraph> {
     await stop();
     throw error;
   }
-  return { url, log, stop };
+  const cli = (args: string[]) =>
+    execFileSync("uv", ["run", "perfgraph", ...args], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 120_000 });
+  return { url, log, cli, stop };
 }

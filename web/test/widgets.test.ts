@@ -38,3 +38,34 @@ describe("benchmark freshness", () => {
     expect(store.getState().freshness.SPX).toEqual({ status: "error", message: "network down" });
   });
 });
+
+describe("metrics", () => {
+  const answer = (totalReturn: number) => ({
+    strategy: { id: "1", metrics: { totalReturn, benchmark: null }, comparison: { periods: 3 } },
+  });
+
+  it("are refetched for a new sequence number, the old figures shown meanwhile", async () => {
+    const api = scriptedApi();
+    api.on("StrategyMetrics", () => answer(0.1));
+    const store = createPerformanceStore(api);
+    await store.getState().loadMetrics("1", "ONE_YEAR", "DAY", 10);
+    let release!: () => void;
+    api.on("StrategyMetrics", () => new Promise((ok) => (release = () => ok(answer(0.2)))));
+    const loading = store.getState().loadMetrics("1", "ONE_YEAR", "DAY", 11);
+    expect(store.getState().metrics["1|ONE_YEAR"]).toMatchObject({ status: "ready", seq: 11, data: answer(0.1).strategy });
+    release();
+    await loading;
+    expect(store.getState().metrics["1|ONE_YEAR"]).toMatchObject({ status: "ready", seq: 11, data: answer(0.2).strategy });
+    expect(api.calls.at(-1)).toEqual({ name: "StrategyMetrics", variables: { id: "1", window: { preset: "ONE_YEAR" }, interval: "DAY" } });
+  });
+
+  it("are marked unsupported on a server without them", async () => {
+    const api = scriptedApi();
+    api.on("StrategyMetrics", () => {
+      throw unsupported("StrategyMetrics", "metrics");
+    });
+    const store = createPerformanceStore(api);
+    await store.getState().loadMetrics("1", "ONE_YEAR", "DAY", 10);
+    expect(store.getState().metrics["1|ONE_YEAR"]?.status).toBe("unsupported");
+  });
+});

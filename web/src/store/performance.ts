@@ -72,7 +72,7 @@ export function createPerformanceStore(api: Api, initialWindow: WindowPreset = "
     }
 
     return {
-      ...widgetSlice<PerformanceState>(api, set),
+      ...widgetSlice<PerformanceState>(api, set, get),
       strategies: {},
       order: [],
       listStatus: "idle",

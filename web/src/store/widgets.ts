@@ -59,6 +59,7 @@ async function fetchFreshness(api: Api, symbol: string): Promise<BadgeFreshness 
 export function widgetSlice<S extends WidgetState>(
   api: Api,
   set: StoreApi<S>["setState"],
+  get: StoreApi<S>["getState"],
 ): WidgetState {
   const setFreshness = (symbol: string, value: Remote<BadgeFreshness>) =>
     set((s) => ({ freshness: { ...s.freshness, [symbol]: value } }) as Partial<S>);
@@ -69,7 +70,9 @@ export function widgetSlice<S extends WidgetState>(
     metrics: {},
     async loadMetrics(strategyId, window, interval, seq) {
       const key = `${strategyId}|${window}`;
-      setMetrics(key, { status: "loading", seq });
+      // Keep showing the previous figures while the new ones are computed.
+      const current = get().metrics[key];
+      setMetrics(key, current?.status === "ready" ? { ...current, seq } : { status: "loading", seq });
       try {
         const variables = { id: strategyId, window: { preset: window }, interval };
         const strategy = (await api.request(StrategyMetrics, variables)).strategy;
