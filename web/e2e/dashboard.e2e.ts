@@ -131,12 +131,23 @@ describe("dashboard", () => {
   });
 
   it("shows the metrics the API computes, the new point included", async () => {
-    const { strategy } = await graphql<{ strategy: { metrics: { totalReturn: number } } }>(
-      'query { strategy(slug: "stock-msft") { metrics(window: {preset: ONE_YEAR}) { totalReturn } } }', {},
+    const { strategy } = await graphql<{
+      strategy: { metrics: { totalReturn: number }; comparison: { series: { relative: number[] } } };
+    }>(
+      `query { strategy(slug: "stock-msft") {
+        metrics(window: {preset: ONE_YEAR}) { totalReturn }
+        comparison(window: {preset: ONE_YEAR}) { series { relative } }
+      } }`,
+      {},
     );
+    const percent = (v: number) => `${(v * 100).toFixed(2).replace("-", "\u2212")}%`;
+    const total = percent(strategy.metrics.totalReturn);
     const row = page.getByTestId("metrics").locator("tr", { hasText: "Total return" });
-    const expected = (strategy.metrics.totalReturn * 100).toFixed(2).replace("-", "\u2212");
-    await expect.poll(() => row.locator("td").first().textContent(), { timeout: 15_000 }).toContain(`${expected}%`);
+    await expect.poll(() => row.locator("td").first().textContent(), { timeout: 15_000 }).toContain(total);
+    // The chart rebases as the API does: its lines end where the API's figures do.
+    expect(await page.getByTestId("legend-strategy").locator("b").textContent()).toContain(total);
+    const relative = strategy.comparison.series.relative.at(-1)! / 100 - 1;
+    expect(await page.getByTestId("legend-relative").locator("b").textContent()).toContain(percent(relative));
   });
 
   it("offers PDF and CSV exports, disabled with a reason until the API serves reports", async () => {

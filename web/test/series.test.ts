@@ -30,17 +30,27 @@ describe("rebased comparison", () => {
   const strategy = { ...s, timestamps: [T0, T0 + DAY, T0 + 2 * DAY, T0 + 3 * DAY], nav: [], cumulative: [0.1, 0.21, 0.1, 0.32], drawdown: [] };
   const benchmark = { timestamps: [T0 + DAY, T0 + 2 * DAY], level: [], cumulative: [0.5, 0.65] };
 
-  it("rebases both to 100 at their first common timestamp", () => {
+  it("rebases both to 100 at the level before their first common timestamp", () => {
     const lines = rebasedComparison(strategy, benchmark);
+    // Strategy: first common point is its second; the level before it is 1.1 -> 1.21 / 1.1.
     expect(lines.strategy.timestamps).toEqual([T0 + DAY, T0 + 2 * DAY, T0 + 3 * DAY]);
-    expect(lines.strategy.values.map((v) => +v.toFixed(10))).toEqual([100, 90.9090909091, 109.0909090909]);
-    expect(lines.benchmark.values.map((v) => +v.toFixed(10))).toEqual([100, 110]);
+    expect(lines.strategy.values.map((v) => +v.toFixed(10))).toEqual([110, 100, 120]);
+    // Benchmark: its first point is the common one; the level before its window is 1.
+    expect(lines.benchmark.values.map((v) => +v.toFixed(10))).toEqual([150, 165]);
+  });
+
+  it("ends each line at its compounded return over the aligned periods", () => {
+    const s2 = { ...strategy, timestamps: [T0, T0 + DAY], cumulative: [0.02, -0.0404] };
+    const b2 = { timestamps: [T0, T0 + DAY], level: [], cumulative: [0.01, 0.0201] };
+    const lines = rebasedComparison(s2, b2);
+    expect(lines.strategy.values.at(-1)! / 100 - 1).toBeCloseTo(-0.0404, 12);
+    expect(lines.benchmark.values.at(-1)! / 100 - 1).toBeCloseTo(0.0201, 12);
   });
 
   it("draws the relative line only where both have a value", () => {
     const lines = rebasedComparison(strategy, benchmark);
     expect(lines.relative.timestamps).toEqual([T0 + DAY, T0 + 2 * DAY]);
-    expect(lines.relative.values.map((v) => +v.toFixed(10))).toEqual([100, 82.6446280992]);
+    expect(lines.relative.values.map((v) => +v.toFixed(10))).toEqual([73.3333333333, 60.6060606061]);
   });
 
   it("is empty when the two series share no timestamp", () => {

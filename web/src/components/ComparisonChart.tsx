@@ -11,9 +11,9 @@ function change(line: Line): number | null {
   return last === undefined ? null : last / 100 - 1;
 }
 
-function Stat({ label, value, color }: { label: string; value: number | null; color: string }) {
+function Stat({ id, label, value, color }: { id: string; label: string; value: number | null; color: string }) {
   return (
-    <div className="legend-item">
+    <div className="legend-item" data-testid={`legend-${id}`}>
       <i style={{ background: color }} />
       <span>{label}</span>
       <b className={`pct ${tone(value)}`}>{formatPercent(value)}</b>
@@ -37,9 +37,9 @@ export function ComparisonChart() {
       <header className="panel-head">
         <h2>Growth of 100 against {entry.benchmark.name}</h2>
         <div className="legend">
-          <Stat label="Strategy" value={change(strategy)} color={tokens.color.strategy} />
-          <Stat label={entry.benchmark.symbol} value={change(bench)} color={tokens.color.benchmark} />
-          <Stat label="Relative" value={excess} color={tokens.color.relative} />
+          <Stat id="strategy" label="Strategy" value={change(strategy)} color={tokens.color.strategy} />
+          <Stat id="benchmark" label={entry.benchmark.symbol} value={change(bench)} color={tokens.color.benchmark} />
+          <Stat id="relative" label="Relative" value={excess} color={tokens.color.relative} />
         </div>
       </header>
       <LineChart

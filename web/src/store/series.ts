@@ -112,10 +112,18 @@ function rebased(timestamps: number[], cumulative: number[], from: number, base:
   return line;
 }
 
+/** The compounded index just before position `i` (1 at the window's start), for rebasing. */
+function levelBefore(cumulative: number[], i: number): number {
+  const before = i > 0 ? 1 + cumulative[i - 1]! : 1;
+  return Number.isFinite(before) ? before : 1 + cumulative[i]!;
+}
+
 /**
- * Both series rebased to 100 at their first common timestamp. Each line keeps all its own
- * points from there (a strategy point the benchmark has not priced yet still shows); the
- * relative line exists only where both have a value, never from an invented one.
+ * Both series rebased to 100 at the level before their first common timestamp, as the API's
+ * comparison does, so the last value of each line is its return over the aligned periods.
+ * Each line keeps all its own points from there (a strategy point the benchmark has not
+ * priced yet still shows); the relative line exists only where both have a value, never
+ * from an invented one.
  */
 export function rebasedComparison(s: StrategyColumns, b: BenchmarkColumns): ComparisonLines {
   const bIndex = new Map<number, number>();
@@ -126,8 +134,8 @@ export function rebasedComparison(s: StrategyColumns, b: BenchmarkColumns): Comp
   const empty = (): Line => ({ timestamps: [], values: [] });
   if (first < 0) return { strategy: empty(), benchmark: empty(), relative: empty() };
   const from = s.timestamps[first]!;
-  const strategy = rebased(s.timestamps, s.cumulative, from, 1 + s.cumulative[first]!);
-  const benchmark = rebased(b.timestamps, b.cumulative, from, 1 + b.cumulative[bIndex.get(from)!]!);
+  const strategy = rebased(s.timestamps, s.cumulative, from, levelBefore(s.cumulative, first));
+  const benchmark = rebased(b.timestamps, b.cumulative, from, levelBefore(b.cumulative, bIndex.get(from)!));
   const bValue = new Map(benchmark.timestamps.map((t, k) => [t, benchmark.values[k]!]));
   const relative = empty();
   strategy.timestamps.forEach((t, k) => {
