@@ -16,7 +16,13 @@ from schema.types.common import SCALARS
 
 def build_schema(*, extensions: Sequence[Any] = ()) -> strawberry.Schema:
     # Documents repeat (dashboards poll, widgets share queries): parse and validate once.
-    chain: list[Any] = [ErrorMapping, ParserCache(maxsize=1024), ValidationCache(maxsize=1024)]
+    # Factories, not instances: strawberry builds extensions per request; the caches behind
+    # ParserCache and ValidationCache are module-level, so they still span requests.
+    chain: list[Any] = [
+        ErrorMapping,
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+    ]
     return strawberry.Schema(
         query=Query,
         extensions=[*chain, *extensions],
