@@ -10,21 +10,29 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
+from schema.metrics import OperationObserver
 from schema.query import Query
 from schema.types.common import SCALARS
 
 
-def build_schema(*, extensions: Sequence[Any] = ()) -> strawberry.Schema:
+def build_schema(
+    *,
+    extensions: Sequence[Any] = (),
+    query: type[Any] = Query,
+    subscription: type[Any] | None = None,
+) -> strawberry.Schema:
     # Documents repeat (dashboards poll, widgets share queries): parse and validate once.
     # Factories, not instances: strawberry builds extensions per request; the caches behind
     # ParserCache and ValidationCache are module-level, so they still span requests.
     chain: list[Any] = [
+        OperationObserver,  # first: it sees the errors as ErrorMapping leaves them
         ErrorMapping,
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
     ]
     return strawberry.Schema(
-        query=Query,
+        query=query,
+        subscription=subscription,
         extensions=[*chain, *extensions],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
