@@ -22,7 +22,7 @@ from loaders import Loaders
 from schema.context import Context
 from schema.health import healthz, readyz
 from schema.metrics import metrics_endpoint
-from schema.middleware import RequestContext, current_request
+from schema.middleware import RequestContext
 from schema.schema import schema as default_schema
 from services.access import ANONYMOUS
 from services.config import Settings, get_settings
@@ -31,6 +31,7 @@ from services.demo.load import is_empty, load_demo
 from services.health import ReadinessChecks, default_checks
 from services.lifecycle import Lifecycle
 from services.logs import configure_logging
+from services.logs import current as current_log_field
 from services.resources import Resources, open_resources
 
 log = logging.getLogger("perfgraph")
@@ -52,14 +53,13 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         resources: Resources = request.app.state.resources
-        info = current_request.get()
         return Context(
             resources=resources,
             principal=ANONYMOUS,
             loaders=Loaders.create(resources),
             request=request,
             response=response,
-            request_id=info.request_id if info else uuid4().hex,
+            request_id=current_log_field("request_id") or uuid4().hex,
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -120,6 +120,7 @@ def create_app(
         )
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
     app.state.lifecycle = lifecycle
     app.state.readiness = readiness or default_checks()
     if resources is not None:

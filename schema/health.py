@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from services.config import Settings
 from services.health import ReadinessChecks
 from services.lifecycle import Lifecycle
 from services.resources import Resources
@@ -27,5 +28,6 @@ async def readyz(request: Request) -> Response:
     if resources is None:  # still starting: the lifespan has not opened the connections
         return JSONResponse({"status": "starting", "checks": {}}, status_code=503)
     checks: ReadinessChecks = request.app.state.readiness
-    readiness = await checks.run(resources, resources.settings.readiness_timeout_s)
+    settings: Settings = request.app.state.settings
+    readiness = await checks.run(resources, settings.readiness_timeout_s)
     return JSONResponse(readiness.as_json(), status_code=200 if readiness.ready else 503)

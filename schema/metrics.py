@@ -12,7 +12,6 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from schema.middleware import current_request
 from services import logs, metrics
 
 log = logging.getLogger("perfgraph.graphql")
@@ -43,12 +42,14 @@ class OperationObserver(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         name = self.execution_context.operation_name or "anonymous"
         principal = getattr(self.execution_context.context, "principal", None)
-        principal_name = principal.scope_key if principal is not None else None
-        info = current_request.get()
-        if info is not None:
-            info.operation, info.principal = name, principal_name
-        with logs.bind(operation=name, principal=principal_name):
-            yield
+        fields = {"operation": name, "principal": principal.scope_key if principal else None}
+        if self._kind() == OperationType.SUBSCRIPTION.value:
+            # Operations on one WebSocket share its context: each gets a layer of its own.
+            with logs.bind(**fields):
+                yield
+            return
+        logs.annotate(**fields)  # also for the request's access line, written after this
+        yield
 
     def _kind(self) -> str:
         try:

@@ -14,8 +14,6 @@ import asyncio
 import logging
 import re
 import time
-from contextvars import ContextVar
-from dataclasses import dataclass
 from uuid import uuid4
 
 import orjson
@@ -28,18 +26,6 @@ log = logging.getLogger("perfgraph.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # Probes and scrapes arrive every few seconds: logged at DEBUG so they do not drown the rest.
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-
-
-@dataclass
-class RequestInfo:
-    """What the GraphQL layer learns about a request, for the middleware's log line."""
-
-    request_id: str
-    operation: str | None = None
-    principal: str | None = None
-
-
-current_request: ContextVar[RequestInfo | None] = ContextVar("perfgraph_request", default=None)
 
 
 def request_id_of(scope: Scope) -> str:
@@ -61,20 +47,16 @@ class RequestContext:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        info = RequestInfo(request_id_of(scope))
-        token = current_request.set(info)
-        try:
-            with logs.bind(request_id=info.request_id):
-                if scope["type"] == "websocket":
-                    await self.app(scope, receive, send)
-                else:
-                    await self._http(scope, receive, send, info)
-        finally:
-            current_request.reset(token)
+        request_id = request_id_of(scope)
+        with logs.bind(request_id=request_id):
+            if scope["type"] == "websocket":
+                await self.app(scope, receive, send)
+            else:
+                await self._http(scope, receive, send, request_id)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send, info: RequestInfo) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         status = 0
-        header = (b"x-request-id", info.request_id.encode())
+        header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -92,12 +74,13 @@ class RequestContext:
             metrics.HTTP_TIMEOUTS.inc()
             if status == 0:
                 status = 503
-                await send_timeout(send, info.request_id, self.timeout_s)
+                await send_timeout(send, request_id, self.timeout_s)
         finally:
             metrics.HTTP_IN_FLIGHT.dec()
-            self._log(scope, info, status, (time.perf_counter() - start) * 1000)
+            self._log(scope, status, (time.perf_counter() - start) * 1000)
 
-    def _log(self, scope: Scope, info: RequestInfo, status: int, duration_ms: float) -> None:
+    def _log(self, scope: Scope, status: int, duration_ms: float) -> None:
+        """One line per request; the GraphQL layer has annotated operation and principal."""
         path = scope.get("path", "")
         slow = 0 < self.slow_ms <= duration_ms
         level = logging.WARNING if slow or status == 503 else logging.INFO
@@ -108,13 +91,10 @@ class RequestContext:
             "path": path,
             "status": status,
             "duration_ms": round(duration_ms, 2),
-            "operation": info.operation,
-            "principal": info.principal,
             "slow": slow,
         }
         what = f"{scope.get('method')} {path} {status} {duration_ms:.1f}ms"
-        message = f"slow request: {what}" if slow else what
-        log.log(level, message, extra={k: v for k, v in fields.items() if v is not None})
+        log.log(level, f"slow request: {what}" if slow else what, extra=fields)
 
 
 async def send_timeout(send: Send, request_id: str, timeout_s: float) -> None:

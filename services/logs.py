@@ -1,9 +1,11 @@
 """Logging: one JSON object per line in production, readable lines in development.
 
-Every line written while a request is handled carries that request's context (request id,
-operation name, principal), bound with :func:`bind` by the HTTP middleware and the GraphQL
-extension; asyncio tasks started inside a request inherit it. Fields passed with
-``log.info("...", extra={"duration_ms": 3.2})`` become keys of the JSON object.
+Every line written while a request is handled carries that request's context: the HTTP
+middleware binds the request id with :func:`bind`, and the GraphQL layer adds the operation
+name and principal with :func:`annotate` once it knows them, so later lines (masked errors,
+the request's own access line) carry them too; asyncio tasks started inside a request
+inherit it. Fields passed with ``log.info("...", extra={"duration_ms": 3.2})`` become keys of
+the JSON object.
 
 This is the standard library's logging with two small formatters: any module's
 ``logging.getLogger(__name__)`` is formatted the same way, uvicorn's included.
@@ -23,32 +25,48 @@ import orjson
 
 from services.config import Settings
 
-_context: ContextVar[dict[str, str]] = ContextVar("perfgraph_log_context", default={})  # noqa: B039
+_context: ContextVar[dict[str, str] | None] = ContextVar("perfgraph_log_context", default=None)
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
-_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "context"}
+# uvicorn adds ``color_message``, a duplicate of the message with terminal colours.
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "context",
+    "color_message",
+}
 
 
 @contextmanager
 def bind(**fields: str | None) -> Iterator[None]:
     """Add ``fields`` to every log line written inside the block (and tasks it starts)."""
-    values = {k: v for k, v in fields.items() if v is not None}
-    token = _context.set({**_context.get(), **values})
+    token = _context.set({**(_context.get() or {}), **_present(fields)})
     try:
         yield
     finally:
         _context.reset(token)
 
 
+def annotate(**fields: str | None) -> None:
+    """Add ``fields`` to the innermost :func:`bind` block, from now until it ends."""
+    context = _context.get()
+    if context is not None:
+        context.update(_present(fields))
+
+
 def current(field: str) -> str | None:
-    return _context.get().get(field)
+    return (_context.get() or {}).get(field)
+
+
+def _present(fields: dict[str, str | None]) -> dict[str, str]:
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 class ContextFilter(logging.Filter):
     """Copies the bound context onto the record where it is emitted."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.context = _context.get()
+        record.context = dict(_context.get() or {})
         return True
 
 
