@@ -82,6 +82,26 @@ def migrate() -> None:
     console.print("[green]database is at the newest revision[/green]")
 
 
+@app.command()
+def check() -> None:
+    """Run the readiness checks from the command line; exit 1 if one that matters fails.
+
+    For containers without an HTTP port (the ingest worker) and for operators.
+    """
+    import orjson
+
+    from services.health import default_checks
+
+    async def work(resources: Resources) -> dict[str, object]:
+        readiness = await default_checks().run(resources, resources.settings.readiness_timeout_s)
+        return {"ready": readiness.ready, **readiness.as_json()}
+
+    report = run_with_resources(work)
+    typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+    if not report["ready"]:
+        raise typer.Exit(1)
+
+
 @demo_app.command("load")
 def demo_load() -> None:
     """Load the demo benchmarks and strategies (safe to repeat: adds only what is missing)."""
