@@ -74,6 +74,7 @@ CACHE_ERRORS = Counter(
 )
 
 # --- Live updates: kind is the subscription field, e.g. "performance", "benchmarkTicks" ---
+# ACTIVE_SUBSCRIPTIONS is kept by schema.metrics.OperationObserver for every subscription.
 ACTIVE_SUBSCRIPTIONS = Gauge(
     "perfgraph_subscriptions_active", "Open GraphQL subscriptions.", ["kind"], registry=REGISTRY
 )

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from strawberry.types import ExecutionResult
 
+from loaders import Loaders
+from schema.context import Context
+from services import metrics
+from services.access import ANONYMOUS
+from services.resources import Resources
 from tests.conftest import GraphQLClient
+from tests.faults.app import fault_schema
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -50,3 +57,23 @@ async def test_pool_process_and_task_gauges_are_exported(client: httpx.AsyncClie
     assert samples[("perfgraph_asyncio_tasks", ())] >= 1
     assert samples[("process_resident_memory_bytes", ())] > 0
     assert ("perfgraph_http_requests_in_flight", ()) in samples
+
+
+async def test_open_subscriptions_are_counted_by_field(resources: Resources) -> None:
+    def active() -> float:
+        value = metrics.REGISTRY.get_sample_value(
+            "perfgraph_subscriptions_active", {"kind": "ticks"}
+        )
+        return value or 0.0
+
+    before = active()
+    context = Context(resources=resources, principal=ANONYMOUS, loaders=Loaders.create(resources))
+    stream = await fault_schema.subscribe(
+        "subscription { ticks(interval: 0.01) }", context_value=context
+    )
+    assert not isinstance(stream, ExecutionResult)
+    first = await anext(stream)
+    assert first.data == {"ticks": 0}
+    assert active() == before + 1
+    await stream.aclose()
+    assert active() == before
