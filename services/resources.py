@@ -128,11 +128,15 @@ async def open_resources(settings: Settings, *, require_redis: bool = True) -> R
         redis_url = settings.redis_url or start_redis(settings.data_dir, embedded)
         engine = create_engine(settings, db_url)
         redis = create_redis(settings, redis_url)
+    except BaseException:
+        embedded.close()
+        raise
+    try:
         await _check_database(engine, db_url)
         if require_redis:
             await _check_redis(redis, redis_url)
     except BaseException:
-        embedded.close()
+        await Resources(settings, engine, async_sessionmaker(engine), redis, embedded).close()
         raise
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     metrics.DB_POOL.watch(engine)
