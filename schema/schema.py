@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
 from schema.metrics import OperationObserver
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.common import SCALARS
 
@@ -32,6 +33,7 @@ def build_schema(
     ]
     return strawberry.Schema(
         query=query,
+        mutation=Mutation,
         subscription=subscription,
         extensions=[*chain, *extensions],
         config=StrawberryConfig(scalar_map=SCALARS),

@@ -50,3 +50,16 @@ def readable_strategy_ids(principal: Principal, strategies: Iterable[Any]) -> se
 def check_strategy(principal: Principal, strategy: Any) -> None:
     if not can_read_strategy(principal, strategy):
         raise PermissionDenied(f"no access to strategy {strategy.id}")
+
+
+def can_write_strategy(principal: Principal, strategy: Any) -> bool:
+    return True
+
+
+def check_strategy_write(principal: Principal, strategy: Any) -> None:
+    if not can_write_strategy(principal, strategy):
+        raise PermissionDenied(f"no write access to strategy {strategy.id}")
+
+
+def check_benchmark_write(principal: Principal) -> None:
+    """Writing benchmark prices is not tied to a strategy; scopes decide."""

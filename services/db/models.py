@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -117,3 +118,43 @@ class BenchmarkPrice(Base):
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     level: Mapped[float] = mapped_column(Double)
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Quarantine(Base):
+    """Incoming rows that failed validation, kept with the reason."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (
+        CheckConstraint("kind IN ('performance','benchmark')", name="kind"),
+        Index("ix_quarantine_kind_entity", "kind", "entity", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Revision(Base):
+    """The previous values of a point whose value changed, with the change's sequence number."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('performance','benchmark')", name="kind"),
+        Index("ix_revisions_kind_entity_ts", "kind", "entity_id", "ts"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    old: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    new: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    source: Mapped[str] = mapped_column(String(100))
+    revised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

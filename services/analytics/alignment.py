@@ -1,0 +1,167 @@
+"""Putting a strategy and a benchmark on one calendar, with a report of what that took.
+
+Policies (:class:`AlignmentPolicy`):
+
+``COMPOUND_TO_COMMON`` (default)
+    Keep the dates both series have. A return dated where only one side has data is
+    compounded into that side's next common date, so no return is lost and none is invented:
+    over each common period both sides cover the same span. Returns before the first common
+    date or after the last one cannot be matched and are dropped.
+``INTERSECT``
+    Keep the common dates and drop every other return (the returns on the kept dates are
+    unchanged, so a side that skipped a date has a longer-span return there).
+``FORWARD_FILL_LEVELS``
+    Use the union of both calendars between the later first date and the earlier last date;
+    a side without a value on a date keeps its previous level there, i.e. gets a zero return
+    (this invents flat periods; it is what tools that ``fillna(0)`` do). Outside that span
+    returns are dropped.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from services.analytics._checks import FloatArray, check_series, dates, values
+
+
+class AlignmentPolicy(enum.Enum):
+    """How strategy and benchmark returns are put on one calendar (see module docs)."""
+
+    COMPOUND_TO_COMMON = "compound_to_common"
+    INTERSECT = "intersect"
+    FORWARD_FILL_LEVELS = "forward_fill_levels"
+
+
+_EMPTY = pd.DatetimeIndex([], tz="UTC")
+
+
+def _none() -> pd.DatetimeIndex:
+    return _EMPTY
+
+
+@dataclass(frozen=True, eq=False)
+class AlignmentReport:
+    """What aligning two return series did.
+
+    Attributes
+    ----------
+    policy : AlignmentPolicy
+    overlapping_periods : int
+        Periods in the aligned result.
+    strategy_dropped, benchmark_dropped : pd.DatetimeIndex
+        Dates whose return was discarded.
+    strategy_merged, benchmark_merged : pd.DatetimeIndex
+        Dates whose return was compounded into the next common date (COMPOUND_TO_COMMON).
+    strategy_filled, benchmark_filled : pd.DatetimeIndex
+        Dates given a zero return because that side had no value (FORWARD_FILL_LEVELS).
+    """
+
+    policy: AlignmentPolicy
+    overlapping_periods: int
+    strategy_dropped: pd.DatetimeIndex = field(default_factory=_none)
+    benchmark_dropped: pd.DatetimeIndex = field(default_factory=_none)
+    strategy_merged: pd.DatetimeIndex = field(default_factory=_none)
+    benchmark_merged: pd.DatetimeIndex = field(default_factory=_none)
+    strategy_filled: pd.DatetimeIndex = field(default_factory=_none)
+    benchmark_filled: pd.DatetimeIndex = field(default_factory=_none)
+
+    @property
+    def changed(self) -> bool:
+        """Whether alignment dropped, merged or filled anything."""
+        return any(
+            len(x)
+            for x in (
+                self.strategy_dropped,
+                self.benchmark_dropped,
+                self.strategy_merged,
+                self.benchmark_merged,
+                self.strategy_filled,
+                self.benchmark_filled,
+            )
+        )
+
+
+def align(
+    strategy: pd.Series,
+    benchmark: pd.Series,
+    policy: AlignmentPolicy = AlignmentPolicy.COMPOUND_TO_COMMON,
+) -> tuple[pd.Series, pd.Series, AlignmentReport]:
+    """Align two return series under ``policy``; returns ``(strategy, benchmark, report)``.
+
+    Both results share one index. Identical indexes are returned as they are.
+    """
+    strategy = check_series(strategy, "strategy returns")
+    benchmark = check_series(benchmark, "benchmark returns")
+    if strategy.index.equals(benchmark.index):
+        return strategy, benchmark, AlignmentReport(policy, len(strategy))
+    if policy is AlignmentPolicy.FORWARD_FILL_LEVELS:
+        return _forward_fill(strategy, benchmark)
+    common = dates(strategy).intersection(dates(benchmark))
+    if policy is AlignmentPolicy.INTERSECT:
+        report = AlignmentReport(
+            policy,
+            len(common),
+            strategy_dropped=dates(strategy).difference(common),
+            benchmark_dropped=dates(benchmark).difference(common),
+        )
+        return strategy.loc[common], benchmark.loc[common], report
+    s, s_merged, s_dropped = compound_onto(strategy, common)
+    b, b_merged, b_dropped = compound_onto(benchmark, common)
+    report = AlignmentReport(
+        policy,
+        len(common),
+        strategy_dropped=s_dropped,
+        benchmark_dropped=b_dropped,
+        strategy_merged=s_merged,
+        benchmark_merged=b_merged,
+    )
+    return s, b, report
+
+
+def compound_onto(
+    returns: pd.Series, common: pd.DatetimeIndex
+) -> tuple[pd.Series, pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Compound ``returns`` onto ``common`` (a subset of its dates).
+
+    Returns the compounded series, the dates merged forward and the dates dropped (before
+    the first or after the last common date).
+    """
+    index = dates(returns)
+    if len(common) == 0:
+        return returns.iloc[:0], _EMPTY, index
+    keep = (index >= common[0]) & (index <= common[-1])
+    inside = index[keep]
+    r: FloatArray = values(returns)[keep]
+    starts = np.concatenate(([0], inside.get_indexer(common[:-1]) + 1))
+    compounded = np.multiply.reduceat(1.0 + r, starts) - 1.0
+    merged = inside.difference(common)
+    return pd.Series(compounded, index=common, name=returns.name), merged, index[~keep]
+
+
+def _forward_fill(
+    strategy: pd.Series, benchmark: pd.Series
+) -> tuple[pd.Series, pd.Series, AlignmentReport]:
+    first = max(strategy.index[0], benchmark.index[0]) if len(strategy) and len(benchmark) else None
+    last = min(strategy.index[-1], benchmark.index[-1]) if first is not None else None
+    if first is None or last is None or first > last:
+        report = AlignmentReport(
+            AlignmentPolicy.FORWARD_FILL_LEVELS, 0, dates(strategy), dates(benchmark)
+        )
+        return strategy.iloc[:0], benchmark.iloc[:0], report
+    union = dates(strategy).union(dates(benchmark))
+    union = union[(union >= first) & (union <= last)]
+    s = strategy.reindex(union, fill_value=0.0)
+    b = benchmark.reindex(union, fill_value=0.0)
+    report = AlignmentReport(
+        AlignmentPolicy.FORWARD_FILL_LEVELS,
+        len(union),
+        strategy_dropped=dates(strategy).difference(union),
+        benchmark_dropped=dates(benchmark).difference(union),
+        strategy_filled=union.difference(dates(strategy)),
+        benchmark_filled=union.difference(dates(benchmark)),
+    )
+    return s, b, report

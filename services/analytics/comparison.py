@@ -1,0 +1,201 @@
+"""A strategy against a benchmark on an aligned calendar.
+
+Benchmark-relative statistics follow empyrical's conventions where it has one: beta is
+``cov / var``; alpha compounds the mean per-period residual, ``(1 + mean) ** ppy - 1``;
+capture ratios are ratios of CAGRs over the up (benchmark > 0) or down (benchmark < 0)
+periods; the batting average is the share of periods with a positive active return.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from services.analytics import _stats
+from services.analytics._checks import FloatArray, dates, values
+from services.analytics.alignment import AlignmentPolicy, AlignmentReport, align
+from services.analytics.methodology import Methodology, resolve_periods_per_year
+from services.analytics.riskfree import RiskFree, per_period_rates
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """A strategy compared with a benchmark over their aligned periods.
+
+    Returns are decimal fractions; annualised values use ``methodology.periods_per_year``;
+    None where undefined (too few periods, a constant benchmark, zero tracking error).
+
+    Attributes
+    ----------
+    periods : int
+        Aligned periods.
+    strategy_return, benchmark_return : float or None
+        Total compounded returns over the aligned periods.
+    excess_return : float or None
+        ``strategy_return - benchmark_return`` (arithmetic difference of totals).
+    strategy_cagr, benchmark_cagr : float or None
+        Annualised from the period count, as ``Metrics.cagr``.
+    excess_cagr : float or None
+        ``strategy_cagr - benchmark_cagr``.
+    alpha : float or None
+        ``(1 + mean(s - rf - beta * (b - rf))) ** ppy - 1``.
+    beta : float or None
+        ``cov(s - rf, b - rf) / var(b - rf)``.
+    correlation, r_squared : float or None
+        Pearson correlation of the aligned returns, and its square.
+    tracking_error : float or None
+        ``std(s - b, ddof) * sqrt(ppy)``.
+    information_ratio : float or None
+        ``mean(s - b) / std(s - b, ddof) * sqrt(ppy)``.
+    up_capture, down_capture : float or None
+        CAGR of the strategy / CAGR of the benchmark over the periods where the benchmark
+        rose (fell).
+    batting_average : float or None
+        Share of periods with ``s > b``.
+    treynor : float or None
+        ``(strategy_cagr - rf_cagr) / beta``, ``rf_cagr`` the risk-free rate compounded over
+        the same periods and annualised the same way.
+    strategy_index, benchmark_index : pd.Series
+        Both rebased to 100 (the level before the first aligned period).
+    relative : pd.Series
+        ``strategy_index / benchmark_index * 100``.
+    outperforming : bool or None
+        Whether ``strategy_return > benchmark_return``.
+    alignment : AlignmentReport
+    methodology : Methodology
+    """
+
+    periods: int
+    strategy_return: float | None
+    benchmark_return: float | None
+    excess_return: float | None
+    strategy_cagr: float | None
+    benchmark_cagr: float | None
+    excess_cagr: float | None
+    alpha: float | None
+    beta: float | None
+    correlation: float | None
+    r_squared: float | None
+    tracking_error: float | None
+    information_ratio: float | None
+    up_capture: float | None
+    down_capture: float | None
+    batting_average: float | None
+    treynor: float | None
+    strategy_index: pd.Series
+    benchmark_index: pd.Series
+    relative: pd.Series
+    outperforming: bool | None
+    alignment: AlignmentReport
+    methodology: Methodology
+
+
+def compare(
+    strategy_returns: pd.Series,
+    benchmark_returns: pd.Series,
+    *,
+    policy: AlignmentPolicy = AlignmentPolicy.COMPOUND_TO_COMMON,
+    periods_per_year: float | None = None,
+    risk_free: RiskFree | float | None = None,
+    ddof: int = 1,
+) -> Comparison:
+    """Compare ``strategy_returns`` with ``benchmark_returns`` after aligning them.
+
+    ``periods_per_year`` is inferred from the aligned index when None; ``risk_free`` is an
+    annual rate or a :class:`RiskFree` (None is zero).
+    """
+    s_series, b_series, report = align(strategy_returns, benchmark_returns, policy)
+    index = dates(s_series)
+    ppy, source = resolve_periods_per_year(index, periods_per_year)
+    rf, rf_used = per_period_rates(risk_free, index, ppy)
+    methodology = Methodology(ppy, source, ddof, rf_used, alignment_policy=policy)
+    s, b = values(s_series), values(b_series)
+    return _comparison(s, b, rf, index, report, methodology)
+
+
+def _comparison(
+    s: FloatArray,
+    b: FloatArray,
+    rf: FloatArray,
+    index: pd.DatetimeIndex,
+    report: AlignmentReport,
+    methodology: Methodology,
+) -> Comparison:
+    ppy, ddof = methodology.periods_per_year, methodology.ddof
+    s_total, b_total = _stats.total_return(s), _stats.total_return(b)
+    s_cagr, b_cagr = _stats.cagr(s, ppy), _stats.cagr(b, ppy)
+    s_ex, b_ex = s - rf, b - rf
+    beta = _stats.beta(s_ex, b_ex)
+    corr = _stats.correlation(s, b)
+    active = s - b
+    up, down = b > 0.0, b < 0.0
+    s_index = 100.0 * np.cumprod(1.0 + s)
+    b_index = 100.0 * np.cumprod(1.0 + b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = s_index / b_index * 100.0
+    return Comparison(
+        periods=len(s),
+        strategy_return=s_total,
+        benchmark_return=b_total,
+        excess_return=_diff(s_total, b_total),
+        strategy_cagr=s_cagr,
+        benchmark_cagr=b_cagr,
+        excess_cagr=_diff(s_cagr, b_cagr),
+        alpha=None if beta is None else _stats.alpha(s_ex, b_ex, beta, ppy),
+        beta=beta,
+        correlation=corr,
+        r_squared=None if corr is None else corr * corr,
+        tracking_error=_stats.volatility(active, ppy, ddof),
+        information_ratio=_stats.sharpe(active, ppy, ddof),
+        up_capture=_stats.capture(s[up], b[up], ppy),
+        down_capture=_stats.capture(s[down], b[down], ppy),
+        batting_average=float(np.mean(active > 0.0)) if len(s) else None,
+        treynor=_treynor(s_cagr, rf, beta, ppy),
+        strategy_index=pd.Series(s_index, index=index, name="strategy"),
+        benchmark_index=pd.Series(b_index, index=index, name="benchmark"),
+        relative=pd.Series(relative, index=index, name="relative"),
+        outperforming=None if s_total is None or b_total is None else s_total > b_total,
+        alignment=report,
+        methodology=methodology,
+    )
+
+
+def _diff(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
+def _treynor(s_cagr: float | None, rf: FloatArray, beta: float | None, ppy: float) -> float | None:
+    rf_cagr = _stats.cagr(rf, ppy)
+    if s_cagr is None or rf_cagr is None or beta is None or math.isclose(beta, 0.0, abs_tol=1e-12):
+        return None
+    return (s_cagr - rf_cagr) / beta
+
+
+def compare_many(
+    strategies: Mapping[str, pd.Series],
+    benchmark_returns: pd.Series,
+    *,
+    policy: AlignmentPolicy = AlignmentPolicy.COMPOUND_TO_COMMON,
+    periods_per_year: float | None = None,
+    risk_free: RiskFree | float | None = None,
+    ddof: int = 1,
+) -> dict[str, Comparison]:
+    """:func:`compare` for several strategies against one benchmark, keyed like ``strategies``.
+
+    Each strategy is aligned with the benchmark on its own (their calendars may differ).
+    """
+    return {
+        key: compare(
+            returns,
+            benchmark_returns,
+            policy=policy,
+            periods_per_year=periods_per_year,
+            risk_free=risk_free,
+            ddof=ddof,
+        )
+        for key, returns in strategies.items()
+    }

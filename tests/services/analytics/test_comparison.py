@@ -1,0 +1,141 @@
+"""Alignment policies and benchmark comparison on hand-checked series."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from services.analytics import AlignmentPolicy, RiskFree, align, compare
+
+from .conftest import series
+
+S5 = [0.10, -0.05, 0.02, -0.03, 0.04]
+B5 = [0.05, -0.02, 0.01, -0.04, 0.02]
+
+
+def utc(*days: str) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(list(days), tz="UTC")
+
+
+def test_comparison_literals() -> None:
+    c = compare(series(S5), series(B5))
+    assert c.periods == 5
+    assert c.strategy_return == pytest.approx(0.07527992, rel=1e-12)
+    b_total = 1.05 * 0.98 * 1.01 * 0.96 * 1.02 - 1
+    assert c.benchmark_return == pytest.approx(b_total, rel=1e-12)
+    assert c.excess_return == pytest.approx(0.07527992 - b_total, rel=1e-12)
+    # cov(s, b) / var(b) with population moments: 0.001576 / 0.000984
+    assert c.beta == pytest.approx(1.6016260162601625, rel=1e-12)
+    assert c.correlation == pytest.approx(0.9454233357929683, rel=1e-12)
+    assert c.r_squared == pytest.approx(0.9454233357929683**2, rel=1e-12)
+    # active returns 0.05, -0.03, 0.01, 0.01, 0.02: mean 0.012, sample std 0.028635642...
+    assert c.tracking_error == pytest.approx(0.09919677414109795, rel=1e-12)
+    assert c.information_ratio == pytest.approx(0.012 / 0.028635642126552705 * np.sqrt(12))
+    assert c.batting_average == pytest.approx(0.8)
+    assert c.alpha == pytest.approx(0.12139477660331233, rel=1e-12)
+    # up periods (b > 0): 1, 3, 5; down: 2, 4
+    up_s, up_b = 1.10 * 1.02 * 1.04, 1.05 * 1.01 * 1.02
+    assert c.up_capture == pytest.approx((up_s**4 - 1) / (up_b**4 - 1), rel=1e-12)
+    down_s, down_b = 0.95 * 0.97, 0.98 * 0.96
+    assert c.down_capture == pytest.approx((down_s**6 - 1) / (down_b**6 - 1), rel=1e-12)
+    assert c.treynor == pytest.approx(0.1902869876210247 / 1.6016260162601625, rel=1e-12)
+    assert c.outperforming is True
+
+
+def test_rebased_series_and_relative_line() -> None:
+    c = compare(series([0.10, 0.0]), series([0.0, 0.10]))
+    assert c.strategy_index.tolist() == pytest.approx([110.0, 110.0])
+    assert c.benchmark_index.tolist() == pytest.approx([100.0, 110.0])
+    assert c.relative.tolist() == pytest.approx([110.0, 100.0])
+    assert c.outperforming is False
+
+
+def test_treynor_and_alpha_use_the_same_risk_free() -> None:
+    rf = RiskFree.constant(0.12)
+    c = compare(series(S5), series(B5), risk_free=rf)
+    per = 1.12 ** (1 / 12) - 1
+    s, b = np.array(S5) - per, np.array(B5) - per
+    beta = np.mean((b - b.mean()) * s) / np.var(b)
+    assert c.beta == pytest.approx(beta, rel=1e-12)  # unchanged by a constant rate
+    assert c.alpha == pytest.approx((1 + np.mean(s - beta * b)) ** 12 - 1, rel=1e-12)
+    assert c.treynor == pytest.approx((0.1902869876210247 - 0.12) / beta, rel=1e-10)
+    assert c.methodology.risk_free.mean_annual_rate == 0.12
+
+
+def test_constant_benchmark_gives_no_beta_alpha_or_correlation() -> None:
+    c = compare(series(S5), series([0.01] * 5))
+    assert c.beta is None
+    assert c.alpha is None
+    assert c.treynor is None
+    assert c.correlation is None
+    assert c.r_squared is None
+    assert c.down_capture is None  # no down period
+
+
+def test_compound_to_common_merges_returns_into_the_next_common_date() -> None:
+    s = pd.Series(
+        [0.10, 0.10, -0.5, 0.2], index=utc("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-05")
+    )
+    b = pd.Series(
+        [0.01, 0.02, 0.03, 0.04], index=utc("2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05")
+    )
+    s2, b2, report = align(s, b)
+    assert list(s2.index) == list(utc("2024-01-02", "2024-01-03", "2024-01-05"))
+    # strategy: 01-01 precedes the first common date -> dropped; nothing merged
+    np.testing.assert_allclose(s2.to_numpy(), [0.10, -0.5, 0.2])
+    # benchmark: 01-04 compounded into 01-05
+    np.testing.assert_allclose(b2.to_numpy(), [0.01, 0.02, 1.03 * 1.04 - 1])
+    assert report.policy is AlignmentPolicy.COMPOUND_TO_COMMON
+    assert report.overlapping_periods == 3
+    assert list(report.strategy_dropped) == list(utc("2024-01-01"))
+    assert list(report.benchmark_merged) == list(utc("2024-01-04"))
+    assert len(report.strategy_merged) == 0
+    assert len(report.benchmark_dropped) == 0
+    # compounding preserves each side's total over the common span
+    assert (1 + b2).prod() == pytest.approx((1 + b).prod())
+
+
+def test_intersect_drops_non_common_dates() -> None:
+    s = pd.Series([0.1, 0.2, 0.3], index=utc("2024-01-01", "2024-01-02", "2024-01-03"))
+    b = pd.Series([0.01, 0.03], index=utc("2024-01-01", "2024-01-03"))
+    s2, b2, report = align(s, b, AlignmentPolicy.INTERSECT)
+    assert s2.tolist() == [0.1, 0.3]
+    assert b2.tolist() == [0.01, 0.03]
+    assert list(report.strategy_dropped) == list(utc("2024-01-02"))
+    assert report.overlapping_periods == 2
+
+
+def test_forward_fill_levels_gives_zero_returns_where_a_side_is_missing() -> None:
+    s = pd.Series([0.1, 0.2, 0.3], index=utc("2024-01-01", "2024-01-02", "2024-01-03"))
+    b = pd.Series([0.01, 0.03, 0.05], index=utc("2024-01-01", "2024-01-03", "2024-01-04"))
+    s2, b2, report = align(s, b, AlignmentPolicy.FORWARD_FILL_LEVELS)
+    assert list(s2.index) == list(utc("2024-01-01", "2024-01-02", "2024-01-03"))
+    assert b2.tolist() == [0.01, 0.0, 0.03]
+    assert list(report.benchmark_filled) == list(utc("2024-01-02"))
+    assert list(report.benchmark_dropped) == list(utc("2024-01-04"))
+    assert report.changed
+
+
+def test_identical_calendars_need_no_alignment() -> None:
+    _, _, report = align(series(S5), series(B5))
+    assert report.overlapping_periods == 5
+    assert not report.changed
+
+
+def test_disjoint_series_compare_to_nothing() -> None:
+    c = compare(series([0.1, 0.2]), series([0.1, 0.2], start="2030-01-31"))
+    assert c.periods == 0
+    assert c.beta is None
+    assert c.strategy_return is None
+    assert c.outperforming is None
+    assert len(c.alignment.strategy_dropped) == 2
+
+
+def test_compare_many_equals_compare_per_strategy() -> None:
+    from services.analytics import compare_many
+
+    s1, s2, b = series(S5), series(B5[::-1]), series(B5)
+    many = compare_many({"one": s1, "two": s2}, b, risk_free=0.01)
+    assert list(many) == ["one", "two"]
+    assert many["two"].beta == compare(s2, b, risk_free=0.01).beta
+    assert many["one"].alpha == compare(s1, b, risk_free=0.01).alpha
+    assert many["one"].beta != many["two"].beta
