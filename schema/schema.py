@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
+from schema.limits import QueryLimits
 from schema.metrics import OperationObserver
 from schema.mutation import Mutation
+from schema.persisted import PersistedQueries
 from schema.query import Query
 from schema.types.common import SCALARS
 
@@ -22,14 +24,15 @@ def build_schema(
     query: type[Any] = Query,
     subscription: type[Any] | None = None,
 ) -> strawberry.Schema:
-    # Documents repeat (dashboards poll, widgets share queries): parse and validate once.
-    # Factories, not instances: strawberry builds extensions per request; the caches behind
-    # ParserCache and ValidationCache are module-level, so they still span requests.
+    # Documents repeat (dashboards poll, widgets share queries): parse and validate once
+    # (QueryLimits caches validation). Factories, not instances: strawberry builds fresh
+    # extensions per request; the parse cache lives at module level, shared by all of them.
     chain: list[Any] = [
         OperationObserver,  # first: it sees the errors as ErrorMapping leaves them
         ErrorMapping,
+        PersistedQueries,
+        QueryLimits,
         lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
     ]
     return strawberry.Schema(
         query=query,

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from services import cli_keys
 from services.config import Settings, get_settings
 from services.errors import PerfgraphError
 from services.logs import configure_logging
@@ -20,6 +21,10 @@ from services.serving import uvicorn_options
 app = typer.Typer(help="perfgraph: strategy performance over GraphQL.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo data set (real market history).", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+app.add_typer(cli_keys.accounts_app, name="accounts")
+app.add_typer(cli_keys.keys_app, name="keys")
+app.add_typer(cli_keys.grants_app, name="grants")
+app.add_typer(cli_keys.queries_app, name="queries")
 console = Console(stderr=True)
 T = TypeVar("T")
 

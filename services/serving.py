@@ -50,6 +50,7 @@ class DrainingServer(uvicorn.Server):
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "ws": "websockets-sansio",
+        "ws_max_size": settings.ws_max_message_bytes,  # also checked by the app (schema/ws.py)
         "log_config": None,  # services.logs formats everything, uvicorn's lines included
         "access_log": False,  # the request middleware logs each request with its request id
         "timeout_graceful_shutdown": settings.shutdown_timeout_s or None,  # 0: wait for all
