@@ -47,11 +47,11 @@ def _needs_install(root: Path) -> bool:
 
 
 def _run(npm: str, args: list[str], root: Path) -> bool:
-    log.info("web: npm %s", " ".join(args))
+    log.info("npm %s", " ".join(args))
     done = subprocess.run([npm, *args], cwd=root, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-15:]
-        log.warning("web: npm %s failed (%s):\n%s", args[0], done.returncode, "\n".join(tail))
+        log.warning("npm %s failed (%s):\n%s", args[0], done.returncode, "\n".join(tail))
     return done.returncode == 0
 
 
@@ -62,7 +62,7 @@ def ensure_built(root: Path = WEB_ROOT) -> Path | None:
     if needs_build(root):
         npm = shutil.which("npm")
         if npm is None:
-            log.warning("web: npm not found; serving the API without (re)building the dashboard")
+            log.warning("npm not found; serving the API without (re)building the dashboard")
         elif not (_needs_install(root) and not _run(npm, ["ci", "--no-audit", "--no-fund"], root)):
             _run(npm, ["run", "build"], root)
     dist = dist_dir(root)
