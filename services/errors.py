@@ -3,6 +3,7 @@
     PerfgraphError
     ├── ConfigurationError      a setting is missing or invalid (start-up)
     ├── ServiceUnavailable      PostgreSQL or Redis cannot be reached
+    ├── UpstreamError           a third-party source (an HTTP feed) failed or timed out
     ├── NotFound                a named entity does not exist
     ├── PermissionDenied        the principal may not see or change it
     └── InvalidInput            arguments are malformed or inconsistent
@@ -25,6 +26,10 @@ class ConfigurationError(PerfgraphError):
 
 class ServiceUnavailable(PerfgraphError):
     code = "SERVICE_UNAVAILABLE"
+
+
+class UpstreamError(PerfgraphError):
+    code = "UPSTREAM_ERROR"
 
 
 class NotFound(PerfgraphError):
