@@ -70,7 +70,7 @@ async def _store_symbol(
     feed_id: int,
     source: str,
     now: datetime,
-) -> tuple[FeedReport, list[Change]]:
+) -> list[Change]:
     report = FeedReport(benchmark.symbol, received=len(rows))
     checked = check([r for _, r in rows], [f"entry {i}" for i, _ in rows], now=now)
     report.problems, report.duplicates = checked.problems, checked.duplicates
@@ -78,7 +78,7 @@ async def _store_symbol(
     stored = await store_accepted(conn, benchmark, checked.accepted, source=source)
     report.add(stored, checked.accepted)
     await record_delivery(conn, feed_id, report)
-    return report, stored.changes
+    return stored.changes
 
 
 def _sort(
@@ -117,14 +117,14 @@ async def apply_market_data(
         found = await benchmarks_by_symbols(conn, sorted(rows))
         for symbol, reason in _unusable(sorted(rows), found).items():
             problems[symbol] += [
-                Problem(f"entry {i}", "symbol", reason, {}) for i, _ in rows.pop(symbol)
+                _refused(entry_id, row, reason) for entry_id, row in rows.pop(symbol)
             ]
         for symbol, bad in problems.items():
             await quarantine_problems(conn, symbol, source, bad)
         feeds = await ensure_feeds(conn, [found[s].id for s in rows], "stream", stream)
         for symbol in sorted(rows):  # a fixed order: concurrent batches lock benchmarks alike
             benchmark = found[symbol]
-            _, changes = await _store_symbol(
+            changes = await _store_symbol(
                 conn,
                 benchmark,
                 rows[symbol],
@@ -136,6 +136,11 @@ async def apply_market_data(
     for symbol, changes in published:
         await publish_changes(resources.redis, symbol, changes)
     return [e.id for e in entries]
+
+
+def _refused(entry_id: str, row: IncomingRow, reason: str) -> Problem:
+    payload = {**row.payload(), "entry": entry_id}
+    return Problem(f"entry {entry_id}", "symbol", reason, payload)
 
 
 def market_data_apply(resources: Resources, stream: str | None = None) -> Apply:
