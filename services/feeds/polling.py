@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -89,10 +90,17 @@ async def poll_feed(
     return PollResult(feed, report, not_modified=fetched.status == 304)
 
 
-async def due_feeds(resources: Resources, now: datetime) -> tuple[list[FeedConfig], float]:
-    """Enabled HTTP feeds due for a poll, and the seconds until the next one falls due."""
+async def due_feeds(
+    resources: Resources, now: datetime, symbols: Collection[str] | None = None
+) -> tuple[list[FeedConfig], float]:
+    """Enabled HTTP feeds (of ``symbols``, or all) due for a poll, and the seconds until the
+    next one falls due."""
     async with resources.engine.connect() as conn:
-        feeds = [f for f in await list_feeds(conn, kind="http") if f.enabled]
+        feeds = [
+            f
+            for f in await list_feeds(conn, kind="http")
+            if f.enabled and (symbols is None or f.symbol in symbols)
+        ]
         states = await feed_states(conn, [f.id for f in feeds])
     due, wait = [], IDLE_MAX_S
     for feed in feeds:
@@ -118,9 +126,12 @@ async def _claim(resources: Resources, feed: FeedConfig) -> bool:
         return True
 
 
-async def poll_due(resources: Resources, client: httpx.AsyncClient) -> float:
-    """Poll every feed that is due; returns the seconds until the next is."""
-    due, wait = await due_feeds(resources, datetime.now(UTC))
+async def poll_due(
+    resources: Resources, client: httpx.AsyncClient, symbols: Collection[str] | None = None
+) -> float:
+    """Poll every feed (of ``symbols``, or all) that is due; returns the seconds until the
+    next is."""
+    due, wait = await due_feeds(resources, datetime.now(UTC), symbols)
     for feed in due:
         if await _claim(resources, feed):
             await poll_feed(resources, feed, client)
@@ -128,12 +139,14 @@ async def poll_due(resources: Resources, client: httpx.AsyncClient) -> float:
     return wait
 
 
-async def run_pollers(resources: Resources, stop: asyncio.Event) -> None:
+async def run_pollers(
+    resources: Resources, stop: asyncio.Event, symbols: Collection[str] | None = None
+) -> None:
     """Poll until ``stop`` is set; configuration changes are picked up on the next round."""
     async with httpx.AsyncClient(follow_redirects=True) as client:
         while not stop.is_set():
             try:
-                wait = await poll_due(resources, client)
+                wait = await poll_due(resources, client, symbols)
             except Exception:  # the database is away: try again shortly
                 log.exception("polling feeds failed")
                 wait = 5.0

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gzip
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+import uvicorn
 from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from services.resources import Resources
 
@@ -56,3 +66,58 @@ def write_spx_as_stooq(path: Path) -> int:
             close = row["close"]
             writer.writerow([row["date"], close, close, close, close, 0])
     return len(rows)
+
+
+@dataclass
+class Source:
+    """A third-party HTTP source, served for real on 127.0.0.1, whose answers tests set."""
+
+    body: str = "ts,level\n"
+    content_type: str = "text/csv"
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: list[int] = field(default_factory=list)  # statuses to answer first, in order
+    delay_s: float = 0.0
+    requests: list[dict[str, str]] = field(default_factory=list)
+    url: str = ""
+
+    async def endpoint(self, request: Request) -> Response:
+        self.requests.append(dict(request.headers))
+        if self.failures:
+            return Response(status_code=self.failures.pop(0))
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        validators = {"ETag": self.etag, "Last-Modified": self.last_modified}
+        headers = {k: v for k, v in validators.items() if v}
+        if self._unchanged(request):
+            return Response(status_code=304, headers=headers)
+        return Response(self.body, media_type=self.content_type, headers=headers)
+
+    def _unchanged(self, request: Request) -> bool:
+        if self.etag and "if-none-match" in request.headers:
+            return request.headers["if-none-match"] == self.etag
+        return bool(self.last_modified) and (
+            request.headers.get("if-modified-since") == self.last_modified
+        )
+
+
+@pytest.fixture
+async def source() -> AsyncIterator[Source]:
+    src = Source()
+    app = Starlette(routes=[Route("/levels", src.endpoint)])
+    config = uvicorn.Config(app, lifespan="off", ws="none", log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    src.url = f"http://127.0.0.1:{sock.getsockname()[1]}/levels"
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(1000):  # until it listens (uvicorn offers no event for it)
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    try:
+        yield src
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

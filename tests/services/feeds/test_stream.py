@@ -20,7 +20,7 @@ from services import keys
 from services.config import Settings
 from services.feeds.stream import GROUP, market_data_apply, market_data_consumer
 from services.resources import Resources
-from services.streams import StreamConsumer, StreamEntry
+from services.streams import Apply, StreamConsumer, StreamEntry
 from tests.conftest import GraphQLClient
 from tests.factories import create_benchmark
 from tests.services.feeds.conftest import quarantined, stored_levels
@@ -40,7 +40,7 @@ def tick(symbol: str, ts: datetime, level: float | str) -> dict[str, str]:
 
 async def add(resources: Resources, stream: str, *entries: dict[str, str]) -> list[str]:
     ids = [await resources.redis.xadd(stream, dict(e)) for e in entries]  # type: ignore[arg-type]
-    return [i.decode() for i in ids]
+    return [i.decode() if isinstance(i, bytes) else i for i in ids]
 
 
 async def pending(resources: Resources, stream: str) -> int:
@@ -97,12 +97,12 @@ async def test_a_tick_is_queryable_and_published(
     assert await pending(resources, stream) == 0
 
 
-def hanging(apply: object, *, after_apply: bool, reached: asyncio.Event) -> object:
+def hanging(apply: Apply, *, after_apply: bool, reached: asyncio.Event) -> Apply:
     """An apply that stops for good before or after the real one: a consumer that dies."""
 
     async def run(entries: list[StreamEntry]) -> Sequence[str]:
         if after_apply:
-            await apply(entries)  # type: ignore[operator]
+            await apply(entries)
         reached.set()
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
@@ -131,7 +131,7 @@ async def test_killed_before_commit_the_entry_is_reclaimed_and_applied(
         stream,
         GROUP,
         "doomed",
-        hanging(apply, after_apply=False, reached=reached),  # type: ignore[arg-type]
+        hanging(apply, after_apply=False, reached=reached),
     )
     await doomed.ensure_group()
     await add(resources, stream, tick(benchmark.symbol, T0, 100.0))
@@ -162,7 +162,7 @@ async def test_killed_after_commit_the_reclaimed_entry_is_not_applied_again(
         stream,
         GROUP,
         "doomed",
-        hanging(apply, after_apply=True, reached=reached),  # type: ignore[arg-type]
+        hanging(apply, after_apply=True, reached=reached),
     )
     live = StreamConsumer(resources.redis, stream, GROUP, "live", apply)
     await doomed.ensure_group()
@@ -197,7 +197,7 @@ async def test_a_restarted_consumer_rereads_its_own_pending_entries(
         GROUP,
         "worker-1",
         hanging(apply, after_apply=True, reached=reached),
-    )  # type: ignore[arg-type]
+    )
     await first.ensure_group()
     await add(resources, stream, tick(benchmark.symbol, T0, 100.0))
     await kill_while_holding(first, reached)
