@@ -13,8 +13,8 @@ XNYS = trading_calendar("XNYS")
 TWO_HOURS = 2 * 3600
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def fresh(
@@ -72,8 +72,8 @@ def test_wall_clock_age_alone_is_not_staleness() -> None:
 def test_latency_runs_from_the_close_for_end_of_day_levels() -> None:
     result = fresh(at(2024, 7, 3), at(2024, 7, 3, 18), received_at=at(2024, 7, 3, 17, 30))
     assert result.latency_s == 1800.0  # the early close was at 17:00 UTC
-    stamped = fresh(at(2024, 7, 5, 15), at(2024, 7, 5, 16), received_at=at(2024, 7, 5, 15, 0, 1))
-    assert stamped.latency_s == 1.0
+    stamped = fresh(at(2024, 7, 5, 15), at(2024, 7, 5, 16), received_at=at(2024, 7, 5, 15, 1))
+    assert stamped.latency_s == 60.0
 
 
 FIFTEEN_MINUTES = 15 * 60
