@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from loaders.benchmarks import (
     BenchmarkBySymbolLoader,
+    FreshnessByBenchmarkLoader,
     LatestByBenchmarkLoader,
     SeriesByBenchmarkLoader,
+    WarningsByBenchmarkLoader,
 )
 from loaders.series import SeriesKey
 from loaders.strategies import (
@@ -28,6 +30,8 @@ class Loaders:
     benchmark_by_symbol: BenchmarkBySymbolLoader
     latest_by_benchmark: LatestByBenchmarkLoader
     series_by_benchmark: SeriesByBenchmarkLoader
+    freshness_by_benchmark: FreshnessByBenchmarkLoader
+    warnings_by_benchmark: WarningsByBenchmarkLoader
 
     @classmethod
     def create(cls, resources: Resources) -> Loaders:
@@ -40,4 +44,6 @@ class Loaders:
             benchmark_by_symbol=BenchmarkBySymbolLoader(resources),
             latest_by_benchmark=latest_benchmark,
             series_by_benchmark=SeriesByBenchmarkLoader(resources, latest_benchmark),
+            freshness_by_benchmark=FreshnessByBenchmarkLoader(resources),
+            warnings_by_benchmark=WarningsByBenchmarkLoader(resources),
         )
