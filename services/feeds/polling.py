@@ -139,6 +139,15 @@ async def poll_due(
     return wait
 
 
+async def poll_once(
+    resources: Resources, symbols: Collection[str] | None = None
+) -> list[PollResult]:
+    """Poll the feeds that are due now, once (``perfgraph feeds poll --once``)."""
+    due, _ = await due_feeds(resources, datetime.now(UTC), symbols)
+    async with httpx.AsyncClient(follow_redirects=True) as client:
+        return [await poll_feed(resources, f, client) for f in due if await _claim(resources, f)]
+
+
 async def run_pollers(
     resources: Resources, stop: asyncio.Event, symbols: Collection[str] | None = None
 ) -> None:

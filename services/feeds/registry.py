@@ -69,6 +69,30 @@ async def get_feed(conn: AsyncConnection, feed_id: int) -> FeedConfig:
     return FeedConfig(**row._mapping)
 
 
+async def benchmark_for_feed(
+    conn: AsyncConnection, symbol: str, *, stale_after_s: int | None = None
+) -> int:
+    """The id of a benchmark that takes levels of its own; optionally set its stale limit."""
+    if stale_after_s is not None and stale_after_s <= 0:
+        raise InvalidInput("stale after: must be a positive number of seconds")
+    symbol = symbol.strip().upper()
+    row = (
+        await conn.execute(
+            text(
+                "UPDATE benchmarks SET stale_after_s = coalesce(:stale, stale_after_s) "
+                "WHERE symbol = :symbol RETURNING id, kind"
+            ),
+            {"symbol": symbol, "stale": stale_after_s},
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"benchmark {symbol} does not exist")
+    if row.kind == "BLEND":
+        raise InvalidInput(f"{symbol} is a blend: its levels come from its components")
+    benchmark_id: int = row.id
+    return benchmark_id
+
+
 def _check(kind: str, url: str | None, fmt: str, interval_s: int | None, timeout_s: float) -> None:
     problems = []
     if kind not in KINDS:
