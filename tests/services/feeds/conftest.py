@@ -6,6 +6,7 @@ import asyncio
 import csv
 import gzip
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services import keys
 from services.resources import Resources
 
 SPX_CSV = Path(__file__).resolve().parents[2] / "data" / "sp500_index_daily.csv.gz"
@@ -99,6 +101,12 @@ class Source:
         return bool(self.last_modified) and (
             request.headers.get("if-modified-since") == self.last_modified
         )
+
+
+@pytest.fixture
+def stream() -> str:
+    """A stream of this test's own: the group reads a stream from its start."""
+    return f"{keys.market_data_stream()}:test-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
