@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from services.feeds.files import import_levels
 from services.resources import Resources
 from tests.conftest import GraphQLClient, StatementCounter
-from tests.factories import create_benchmark
+from tests.factories import create_account, create_benchmark, create_key
 
 FRESHNESS = """
 query($s: String!) {
@@ -117,7 +119,16 @@ mutation($input: CreateBenchmarkInput!) {
 """
 
 
-async def test_register_a_bond_index_the_pipeline_feeds(gql: GraphQLClient) -> None:
+@pytest.fixture
+async def writer(gql: GraphQLClient, resources: Resources) -> GraphQLClient:
+    """Registering benchmarks needs the write:benchmarks scope."""
+    account = await create_account(resources)
+    key = await create_key(resources, account=account, scopes=["read", "write:benchmarks"])
+    return gql.with_key(key)
+
+
+async def test_register_a_bond_index_the_pipeline_feeds(writer: GraphQLClient) -> None:
+    gql = writer
     symbol = f"US_AGG_{uuid.uuid4().hex[:6].upper()}"
     data = {
         "symbol": symbol.lower(),
@@ -143,7 +154,8 @@ async def test_register_a_bond_index_the_pipeline_feeds(gql: GraphQLClient) -> N
     }
 
 
-async def test_register_a_blend_and_report_every_problem(gql: GraphQLClient) -> None:
+async def test_register_a_blend_and_report_every_problem(writer: GraphQLClient) -> None:
+    gql = writer
     symbol = f"BLEND_{uuid.uuid4().hex[:6].upper()}"
     blend = {
         "symbol": symbol,
@@ -176,3 +188,12 @@ async def test_register_a_blend_and_report_every_problem(gql: GraphQLClient) -> 
         "ZZZ does not exist",
     ):
         assert problem in result["message"], problem
+
+
+async def test_registering_needs_the_write_benchmarks_scope(gql: GraphQLClient) -> None:
+    data = {"symbol": "NOPE_" + uuid.uuid4().hex[:6], "name": "x", "kind": "CASH",
+            "returnBasis": "TOTAL_RETURN"}  # fmt: skip
+    result = await gql.raw(CREATE, {"input": data})
+    assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    check = await gql.raw(FRESHNESS, {"s": data["symbol"]})
+    assert check["data"]["benchmark"] is None

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from starlette.routing import Route
 from services import keys
 from services.resources import Resources
 
-SPX_CSV = Path(__file__).resolve().parents[2] / "data" / "sp500_index_daily.csv.gz"
+SPX_CSV = files("services.demo") / "data" / "sp500_index_daily.csv.gz"
 
 
 async def stored_levels(resources: Resources, benchmark_id: int) -> list[tuple[datetime, float]]:
@@ -59,7 +60,7 @@ async def recorded_warnings(resources: Resources, benchmark_id: int) -> list[tup
 
 def write_spx_as_stooq(path: Path) -> int:
     """The S&P 500 daily closes since 1990 (shipped test data) as a Stooq CSV; returns rows."""
-    with gzip.open(SPX_CSV, "rt") as source:
+    with SPX_CSV.open("rb") as raw, gzip.open(raw, "rt") as source:
         rows = list(csv.DictReader(source))
     with path.open("w", newline="") as out:
         writer = csv.writer(out)

@@ -1,7 +1,7 @@
 """Feeds: per-benchmark feed configuration and state, data warnings, stream receipts.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 
 ``benchmark_prices.received_at`` records when each level arrived (rows stored before this
 revision have none). ``benchmarks.cadence`` says whether levels come once per session or
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
