@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 
 from services.errors import UpstreamError
 from services.feeds.http import Retry, fetch
-from services.feeds.polling import poll_due, poll_feed
+from services.feeds.polling import poll_due, poll_feed, run_pollers
 from services.feeds.registry import FeedConfig, FeedState, configure_feed, feed_states, get_feed
 from services.resources import Resources
 from tests.factories import create_benchmark
@@ -175,3 +176,20 @@ async def test_feeds_are_polled_when_due_and_not_before(
     polled = (await state(resources, feed)).last_polled_at
     assert polled is not None
     assert polled <= datetime.now(UTC)
+
+
+async def test_the_poller_runs_until_stopped(resources: Resources, source: Source) -> None:
+    source.body = CSV
+    feed = await http_feed(resources, source.url)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_pollers(resources, stop, symbols={feed.symbol}))
+    try:
+        for _ in range(500):  # until the first poll has been stored
+            if len(await stored_levels(resources, feed.benchmark_id)) == 2:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+    assert len(source.requests) == 1  # the next poll is an interval away
+    assert len(await stored_levels(resources, feed.benchmark_id)) == 2
