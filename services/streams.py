@@ -36,7 +36,7 @@ class StreamEntry:
     fields: dict[str, str]
 
 
-Apply = Callable[[list[StreamEntry]], Awaitable[Sequence[str]]]
+Apply = Callable[[Sequence[StreamEntry]], Awaitable[Sequence[str]]]
 
 
 def _entries(raw: Sequence[Any]) -> list[StreamEntry]:

@@ -106,7 +106,11 @@ def _unusable(symbols: Sequence[str], found: dict[str, BenchmarkRecord]) -> dict
 
 
 async def apply_market_data(
-    resources: Resources, stream: str, entries: list[StreamEntry], *, now: datetime | None = None
+    resources: Resources,
+    stream: str,
+    entries: Sequence[StreamEntry],
+    *,
+    now: datetime | None = None,
 ) -> list[str]:
     """Apply a batch of entries exactly once; returns the ids to acknowledge."""
     source = f"stream:{stream}"[:100]

@@ -22,7 +22,7 @@ from tests.services.feeds.streams import T0, add, channel, last_seq, pending, ti
 def hanging(apply: Apply, *, after_apply: bool, reached: asyncio.Event) -> Apply:
     """An apply that stops for good before or after the real one: a consumer that dies."""
 
-    async def run(entries: list[StreamEntry]) -> Sequence[str]:
+    async def run(entries: Sequence[StreamEntry]) -> Sequence[str]:
         if after_apply:
             await apply(entries)
         reached.set()
