@@ -20,7 +20,7 @@ import httpx
 
 from services.benchmarks import BenchmarkRecord, benchmarks_by_symbols
 from services.errors import InvalidInput, NotFound
-from services.feeds.formats import Format, Parsed, parse
+from services.feeds.formats import Parsed, format_named, parse
 from services.feeds.http import Retry, fetch
 from services.feeds.registry import FeedKind, ensure_feeds, record_delivery
 from services.feeds.store import (
@@ -124,13 +124,12 @@ async def import_levels(
     symbol: str,
     location: str,
     *,
-    fmt: Format | str = "auto",
+    fmt: str = "auto",
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> FeedReport:
     """Import a file or URL of levels for a benchmark (``perfgraph feeds import``)."""
-    if fmt != "auto" and fmt not in ("stooq", "fred", "perfgraph", "json"):
-        raise InvalidInput(f"unknown format {fmt!r}: auto, stooq, fred, perfgraph or json")
+    chosen = format_named(fmt)
     target = await find_target(resources, symbol, "file", location)
-    parsed = parse(await read_location(location), fmt)  # type: ignore[arg-type]
+    parsed = parse(await read_location(location), chosen)
     return await store_parsed(resources, target, parsed, progress=progress, now=now)

@@ -43,6 +43,16 @@ class Parsed:
     skipped: int = 0  # dates the source publishes without a value (FRED ".")
 
 
+def format_named(name: str) -> Format | Literal["auto"]:
+    """A format by name (``auto`` to detect it), or InvalidInput naming the choices."""
+    if name == "auto":
+        return "auto"
+    for choice in FORMATS:
+        if name == choice:
+            return choice
+    raise InvalidInput(f"unknown format {name!r}: auto, {', '.join(FORMATS)}")
+
+
 def parse_timestamp(value: str) -> datetime:
     """ISO 8601 with an offset, or a bare date (an end-of-day level: midnight UTC)."""
     text = value.strip()

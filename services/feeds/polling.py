@@ -22,7 +22,7 @@ from services import keys
 from services.benchmarks import benchmarks_by_ids
 from services.errors import InvalidInput, UpstreamError
 from services.feeds.files import Target, store_parsed
-from services.feeds.formats import parse
+from services.feeds.formats import format_named, parse
 from services.feeds.http import Retry, Sleep, fetch
 from services.feeds.registry import (
     FeedConfig,
@@ -71,7 +71,7 @@ async def poll_feed(
         )
         report = None
         if fetched.body is not None:
-            parsed = parse(fetched.body, feed.format)  # type: ignore[arg-type]
+            parsed = parse(fetched.body, format_named(feed.format))
             target = Target(benchmark, feed.id, f"http:{feed.url}"[:100])
             report = await store_parsed(resources, target, parsed)
     except (UpstreamError, InvalidInput) as exc:
