@@ -23,6 +23,7 @@ from services.errors import InvalidInput, NotFound
 from services.feeds.formats import Parsed, format_named, parse
 from services.feeds.http import Retry, fetch
 from services.feeds.registry import FeedKind, ensure_feeds, record_delivery
+from services.feeds.status import count_rows
 from services.feeds.store import (
     FeedReport,
     Problem,
@@ -42,6 +43,7 @@ Progress = Callable[[int, int], None]  # (rows stored so far, rows to store)
 class Target:
     benchmark: BenchmarkRecord
     feed_id: int
+    kind: FeedKind
     source: str
 
 
@@ -57,7 +59,7 @@ async def find_target(
         if benchmark.is_blend:
             raise InvalidInput(f"{symbol} is a blend: its levels come from its components")
         feeds = await ensure_feeds(conn, [benchmark.id], kind, location)
-    return Target(benchmark, feeds[benchmark.id], f"{kind}:{location or symbol}"[:100])
+    return Target(benchmark, feeds[benchmark.id], kind, f"{kind}:{location or symbol}"[:100])
 
 
 async def read_location(location: str, *, timeout_s: float = 30.0) -> str:
@@ -111,6 +113,7 @@ async def store_parsed(
             progress(start + len(chunk), len(checked.accepted))
     async with resources.engine.begin() as conn:
         await record_delivery(conn, target.feed_id, report)
+    count_rows(report.symbol, target.kind, report)
     await publish_changes(resources.redis, report.symbol, changes)
     return report
 

@@ -72,7 +72,7 @@ async def poll_feed(
         report = None
         if fetched.body is not None:
             parsed = parse(fetched.body, format_named(feed.format))
-            target = Target(benchmark, feed.id, f"http:{feed.url}"[:100])
+            target = Target(benchmark, feed.id, "http", f"http:{feed.url}"[:100])
             report = await store_parsed(resources, target, parsed)
     except (UpstreamError, InvalidInput) as exc:
         async with resources.engine.begin() as conn:

@@ -21,6 +21,7 @@ from services import keys
 from services.benchmarks import BenchmarkRecord, benchmarks_by_symbols
 from services.feeds.formats import parse_timestamp
 from services.feeds.registry import ensure_feeds, record_delivery
+from services.feeds.status import count_rows
 from services.feeds.store import (
     FeedReport,
     Problem,
@@ -70,7 +71,7 @@ async def _store_symbol(
     feed_id: int,
     source: str,
     now: datetime,
-) -> list[Change]:
+) -> tuple[FeedReport, list[Change]]:
     report = FeedReport(benchmark.symbol, received=len(rows))
     checked = check([r for _, r in rows], [f"entry {i}" for i, _ in rows], now=now)
     report.problems, report.duplicates = checked.problems, checked.duplicates
@@ -78,7 +79,7 @@ async def _store_symbol(
     stored = await store_accepted(conn, benchmark, checked.accepted, source=source)
     report.add(stored, checked.accepted)
     await record_delivery(conn, feed_id, report)
-    return stored.changes
+    return report, stored.changes
 
 
 def _sort(
@@ -114,7 +115,7 @@ async def apply_market_data(
 ) -> list[str]:
     """Apply a batch of entries exactly once; returns the ids to acknowledge."""
     source = f"stream:{stream}"[:100]
-    published: list[tuple[str, list[Change]]] = []
+    done: list[tuple[FeedReport, list[Change]]] = []
     async with resources.engine.begin() as conn:
         fresh = await first_receipts(conn, stream, [e.id for e in entries])
         rows, problems = _sort([e for e in entries if e.id in fresh])
@@ -128,17 +129,19 @@ async def apply_market_data(
         feeds = await ensure_feeds(conn, [found[s].id for s in rows], "stream", stream)
         for symbol in sorted(rows):  # a fixed order: concurrent batches lock benchmarks alike
             benchmark = found[symbol]
-            changes = await _store_symbol(
-                conn,
-                benchmark,
-                rows[symbol],
-                feed_id=feeds[benchmark.id],
-                source=source,
-                now=now or datetime.now(UTC),
+            done.append(
+                await _store_symbol(
+                    conn,
+                    benchmark,
+                    rows[symbol],
+                    feed_id=feeds[benchmark.id],
+                    source=source,
+                    now=now or datetime.now(UTC),
+                )
             )
-            published.append((symbol, changes))
-    for symbol, changes in published:
-        await publish_changes(resources.redis, symbol, changes)
+    for report, changes in done:  # committed
+        count_rows(report.symbol, "stream", report)
+        await publish_changes(resources.redis, report.symbol, changes)
     return [e.id for e in entries]
 
 

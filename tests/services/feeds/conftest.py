@@ -104,6 +104,17 @@ class Source:
         )
 
 
+@pytest.fixture(autouse=True)
+async def disable_new_feeds(resources: Resources) -> AsyncIterator[None]:
+    """Feeds a test configures (on old data: stale) are switched off when it ends, so that
+    they are not polled, and readiness elsewhere does not report them."""
+    async with resources.engine.connect() as conn:
+        before = (await conn.execute(text("SELECT coalesce(max(id), 0) FROM feeds"))).scalar()
+    yield
+    async with resources.engine.begin() as conn:
+        await conn.execute(text("UPDATE feeds SET enabled = false WHERE id > :id"), {"id": before})
+
+
 @pytest.fixture
 def stream() -> str:
     """A stream of this test's own: the group reads a stream from its start."""
