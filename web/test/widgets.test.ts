@@ -14,20 +14,6 @@ describe("benchmark freshness", () => {
     expect(store.getState().freshness.SPX).toEqual({ status: "ready", data: { ...FRESH, name: "S&P 500" } });
   });
 
-  it("falls back to the newest level's timestamp on a server without freshness", async () => {
-    const api = scriptedApi();
-    api.on("BenchmarkFreshness", () => {
-      throw unsupported("BenchmarkFreshness", "freshness");
-    });
-    api.on("BenchmarkAsOf", () => ({ benchmark: { symbol: "SPX", name: "S&P 500", latest: { timestamp: FRESH.asOf } } }));
-    const store = createPerformanceStore(api);
-    await store.getState().loadFreshness("SPX");
-    expect(store.getState().freshness.SPX).toEqual({
-      status: "ready",
-      data: { asOf: FRESH.asOf, receivedAt: null, latencySeconds: null, isStale: null, expectedNextAt: null, name: "S&P 500" },
-    });
-  });
-
   it("reports other failures as errors, not as a missing feature", async () => {
     const api = scriptedApi();
     api.on("BenchmarkFreshness", () => {

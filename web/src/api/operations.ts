@@ -97,18 +97,6 @@ export const StrategySeries = op<StrategySeriesData, SeriesVariables>(
 }`,
 );
 
-// --- the freshness badge ---------------------------------------------------------------------
-
-export interface BenchmarkAsOfData {
-  benchmark: { symbol: string; name: string; latest: { timestamp: string } | null } | null;
-}
-export const BenchmarkAsOf = op<BenchmarkAsOfData, { symbol: string }>(
-  "BenchmarkAsOf",
-  `query BenchmarkAsOf($symbol: String!) {
-  benchmark(symbol: $symbol) { symbol name latest { timestamp } }
-}`,
-);
-
 // --- live: a point recorded through the API (used by the end-to-end test and tools) ---------
 
 export interface RecordPerformanceData {
@@ -161,7 +149,7 @@ export interface Freshness {
   expectedNextAt: string | null;
 }
 export interface BenchmarkFreshnessData {
-  benchmark: { symbol: string; name: string; freshness: Freshness | null } | null;
+  benchmark: { symbol: string; name: string; freshness: Freshness } | null;
 }
 export const BenchmarkFreshness = op<BenchmarkFreshnessData, { symbol: string }>(
   "BenchmarkFreshness",

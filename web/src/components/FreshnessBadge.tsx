@@ -1,4 +1,4 @@
-/** How current a benchmark's data is: fresh, stale, or (on older servers) just "as of". */
+/** How current a benchmark's data is, judged by the server on the exchange's calendar. */
 import { useEffect } from "react";
 
 import { usePerformance } from "../store/react";
@@ -20,21 +20,20 @@ export function FreshnessBadge({ symbol }: { symbol: string }) {
 
   if (!remote || remote.status === "loading") return <span className="badge">{symbol} …</span>;
   if (remote.status !== "ready") {
-    return <span className="badge" title={remote.message}>{symbol} freshness unknown</span>;
+    return <span className="badge" title={remote.message} data-testid="freshness-badge">{symbol} freshness unknown</span>;
   }
   const f = remote.data;
   const asOf = f.asOf ? formatDate(Date.parse(f.asOf)) : "no data";
-  const state = f.isStale === null ? "unknown" : f.isStale ? "stale" : "fresh";
+  const state = f.isStale ? "stale" : "fresh";
   const title = [
     `${f.name}: data as of ${asOf}`,
     f.latencySeconds != null ? `latency ${age(f.latencySeconds)}` : null,
     f.expectedNextAt ? `next expected ${new Date(f.expectedNextAt).toUTCString()}` : null,
-    f.isStale === null ? "this server does not report feed freshness" : null,
   ].filter(Boolean).join(" · ");
   return (
     <span className={`badge ${state}`} title={title} data-testid="freshness-badge" data-state={state}>
       <i className="dot" />
-      {symbol} {state === "unknown" ? "" : `${state} · `}as of <span className="num">{asOf}</span>
+      {symbol} {state} · as of <span className="num">{asOf}</span>
     </span>
   );
 }

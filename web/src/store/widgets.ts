@@ -7,7 +7,6 @@ import type { StoreApi } from "zustand/vanilla";
 
 import { GraphQLRequestError, type Api } from "../api/client";
 import {
-  BenchmarkAsOf,
   BenchmarkFreshness,
   StrategyMetrics,
   type Freshness,
@@ -17,9 +16,7 @@ import {
 } from "../api/operations";
 import type { LiveMode, Remote } from "./types";
 
-export interface BadgeFreshness extends Omit<Freshness, "isStale"> {
-  /** null when the server reports only the newest level, not whether it is late. */
-  isStale: boolean | null;
+export interface BadgeFreshness extends Freshness {
   name: string;
 }
 
@@ -43,17 +40,8 @@ export function failure(error: unknown): Remote<never> {
 }
 
 async function fetchFreshness(api: Api, symbol: string): Promise<BadgeFreshness | null> {
-  try {
-    const b = (await api.request(BenchmarkFreshness, { symbol })).benchmark;
-    return b?.freshness ? { ...b.freshness, name: b.name } : null;
-  } catch (error) {
-    if (!(error instanceof GraphQLRequestError && error.unsupported)) throw error;
-  }
-  // A server without feed freshness still knows the newest level's timestamp.
-  const b = (await api.request(BenchmarkAsOf, { symbol })).benchmark;
-  if (!b) return null;
-  const asOf = b.latest?.timestamp ?? null;
-  return { asOf, receivedAt: null, latencySeconds: null, isStale: null, expectedNextAt: null, name: b.name };
+  const b = (await api.request(BenchmarkFreshness, { symbol })).benchmark;
+  return b ? { ...b.freshness, name: b.name } : null;
 }
 
 export function widgetSlice<S extends WidgetState>(
