@@ -19,6 +19,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from loaders import Loaders
 from schema.context import Context
+from schema.reports import download_report
 from schema.schema import schema as default_schema
 from services.access import ANONYMOUS
 from services.config import Settings, get_settings
@@ -91,6 +92,7 @@ def create_app(
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
+        Route("/reports/{token}", download_report, methods=["GET"], name="report_download"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     if resources is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.ingest import record_benchmark_levels, record_performance_points
+from resolvers.reports import create_report_link
 from schema.context import Info
 from schema.types.ingest import (
     BenchmarkPriceInput,
@@ -12,6 +13,7 @@ from schema.types.ingest import (
     RecordBenchmarkPricesResult,
     RecordPerformanceResult,
 )
+from schema.types.reports import CreateReportLinkResult, ReportInput
 
 
 @strawberry.type
@@ -32,3 +34,13 @@ class Mutation:
         self, info: Info, symbol: str, prices: list[BenchmarkPriceInput]
     ) -> RecordBenchmarkPricesResult:
         return await record_benchmark_levels(info, symbol, prices)
+
+    @strawberry.mutation(
+        description=(
+            "A short-lived signed link to download a report (CSV or PDF) of a strategy "
+            "against a benchmark. The link is bound to the caller: download it with the same "
+            "credentials."
+        )
+    )
+    async def create_report_link(self, info: Info, input: ReportInput) -> CreateReportLinkResult:
+        return await create_report_link(info, input)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.errors import ConfigurationError
@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1)
     load_demo: bool = Field(default=True, description="load the demo data into an empty database")
 
+    # Report links (services/reports/links.py): HMAC-SHA256 key and lifetime. Unset outside
+    # production, a random key is generated once in data_dir; production refuses to start.
+    report_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of report links, at least 32 bytes"
+    )
+    report_link_ttl_s: int = Field(default=300, ge=10, le=86_400)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
@@ -61,6 +68,25 @@ class Settings(BaseSettings):
             raise ValueError("must be a Redis URL (redis://, rediss:// or unix://)")
         return value
 
+    @field_validator("report_secret")
+    @classmethod
+    def _report_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (a high-entropy HMAC key)")
+        return value
+
+    @model_validator(mode="after")
+    def _report_secret_in_production(self) -> Settings:
+        if self.is_production and self.report_secret is None:
+            raise ValueError(
+                "PERFGRAPH_REPORT_SECRET is required in production (report links are signed "
+                "with it, and every replica must share it); generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return self
+
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
@@ -73,6 +99,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(
             f"PERFGRAPH_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            if err["loc"]
+            else err["msg"]
             for err in exc.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}") from exc
