@@ -8,7 +8,11 @@ gains and losses another pair, the same in every chart and table.
 
 from __future__ import annotations
 
+import functools
 import io
+import threading
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 import matplotlib
 
@@ -20,6 +24,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.style import context as style_context
 from matplotlib.ticker import FuncFormatter
 
 from services.analytics import drawdown_series
@@ -35,32 +40,51 @@ from services.reports.formatting import (
     percent,
 )
 
-DPI = 200
+DPI = 180
 FONT = "DejaVu Sans"  # shipped with matplotlib; the PDF embeds the same face
-matplotlib.rcParams.update(
-    {
-        "font.family": FONT,
-        "font.size": 7.5,
-        "axes.edgecolor": RULE,
-        "axes.linewidth": 0.6,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.grid": True,
-        "axes.axisbelow": True,
-        "grid.color": "#e8ebef",
-        "grid.linewidth": 0.5,
-        "xtick.color": MUTED,
-        "ytick.color": MUTED,
-        "xtick.major.size": 2.5,
-        "ytick.major.size": 0,
-        "axes.labelcolor": MUTED,
-        "axes.titlesize": 8,
-        "axes.titlelocation": "left",
-        "axes.titlecolor": INK,
-        "legend.frameon": False,
-        "legend.fontsize": 7,
-    }
-)
+STYLE = {
+    "font.family": FONT,
+    "font.size": 7.5,
+    "axes.edgecolor": RULE,
+    "axes.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": "#e8ebef",
+    "grid.linewidth": 0.5,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "xtick.major.size": 2.5,
+    "ytick.major.size": 0,
+    "axes.labelcolor": MUTED,
+    "axes.titlesize": 8,
+    "axes.titlelocation": "left",
+    "axes.titlecolor": INK,
+    "legend.frameon": False,
+    "legend.fontsize": 7,
+}
+_DRAWING = threading.Lock()
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def styled(chart: Callable[P, R]) -> Callable[P, R]:
+    """Draw ``chart`` in the report style, from matplotlib's defaults, one chart at a time.
+
+    rcParams are global: without the lock a concurrent report could restyle a chart halfway,
+    and starting from the defaults keeps out whatever else restyled matplotlib in the
+    process (quantstats does on import).
+    """
+
+    @functools.wraps(chart)
+    def draw(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _DRAWING, style_context(["default", STYLE]):
+            return chart(*args, **kwargs)
+
+    return draw
+
+
 HEATMAP = LinearSegmentedColormap.from_list(
     "gain_loss", [LOSS, "#fbeae8", "#ffffff", "#e3f1e6", GAIN]
 )
@@ -99,14 +123,37 @@ def _legend(ax: Axes) -> None:
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, borderaxespad=0.2)
 
 
-def _figure(size: Size) -> Figure:
-    return Figure(figsize=size, dpi=DPI, layout="constrained")
+def _figure(
+    size: Size,
+    *,
+    left: float = 0.5,
+    right: float = 0.1,
+    top: float = 0.3,
+    bottom: float = 0.28,
+    gap: float = 0.32,
+    rows: int = 1,
+) -> Figure:
+    """A figure with fixed margins in inches (constrained layout would cost more than the
+    drawing itself): room for tick labels on the left and below, the title and legend above,
+    and ``gap`` between ``rows`` stacked panels."""
+    width, height = size
+    figure = Figure(figsize=size, dpi=DPI)
+    panel = (height - top - bottom - gap * (rows - 1)) / rows
+    figure.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        top=1 - top / height,
+        bottom=bottom / height,
+        hspace=gap / panel if rows > 1 else 0.2,
+    )
+    return figure
 
 
+@styled
 def cumulative(data: ReportData, size: Size) -> bytes:
     """Both series rebased to 100, and the relative line (strategy / benchmark) below."""
     c = data.comparison.comparison
-    figure = _figure(size)
+    figure = _figure(size, rows=2, left=0.55)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     if c.periods == 0:
         _empty(top)
@@ -133,6 +180,7 @@ def cumulative(data: ReportData, size: Size) -> bytes:
     return _png(figure)
 
 
+@styled
 def underwater(data: ReportData, size: Size) -> bytes:
     """Drawdown from the running peak: the strategy filled, the benchmark as a line."""
     figure = _figure(size)
@@ -166,13 +214,15 @@ def underwater(data: ReportData, size: Size) -> bytes:
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
+@styled
 def monthly_heatmap(data: ReportData, width: float) -> tuple[bytes, float]:
     """Monthly returns by year with the year's return; returns the PNG and its height."""
     monthly, yearly = data.monthly.table.strategy, data.yearly.table.strategy
     years = sorted({ts.year for ts in monthly.index})
     height = 0.45 + 0.17 * max(len(years), 1)
-    figure = _figure((width, height))
+    figure = _figure((width, height), left=0.4, right=0.02, top=0.2, bottom=0.03)
     months_ax, year_ax = figure.subplots(1, 2, width_ratios=[12, 1.25])
+    figure.subplots_adjust(wspace=0.03)
     if not years:
         _empty(months_ax)
         year_ax.set_visible(False)
@@ -212,6 +262,7 @@ def _cells(ax: Axes, values: np.ndarray, years: list[int], columns: list[str]) -
             )
 
 
+@styled
 def yearly_bars(data: ReportData, size: Size) -> bytes:
     """Calendar-year returns of the strategy and the benchmark, side by side."""
     table = data.yearly.table
@@ -249,9 +300,10 @@ def yearly_bars(data: ReportData, size: Size) -> bytes:
     return _png(figure)
 
 
+@styled
 def rolling(data: ReportData, size: Size) -> bytes:
     """Rolling beta against the benchmark and rolling Sharpe ratio, over the same window."""
-    figure = _figure(size)
+    figure = _figure(size, rows=2)
     beta_ax, sharpe_ax = figure.subplots(2, 1, sharex=True)
     periods = data.rolling_periods
     assert data.rolling_beta is not None, "loaded with the ROLLING section"

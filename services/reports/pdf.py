@@ -14,6 +14,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import matplotlib
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
@@ -58,6 +59,9 @@ from services.reports.formatting import (
 from services.reports.methodology import methodology_notes
 from services.reports.spec import PageSize, ReportSection
 
+# Binary image streams: ASCII85 text encoding (reportlab's default, in pure Python without
+# its optional accelerator) made a quarter of the rendering time and 25 % of the file size.
+rl_config.useA85 = 0
 PAGE_SIZES = {PageSize.A4: A4, PageSize.LETTER: LETTER}
 MARGIN = 15 * mm
 
