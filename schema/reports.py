@@ -4,7 +4,8 @@ In order: the signature and expiry (nothing is looked up for a forged or stale l
 principal (the request's own credentials must be those that created the link), access to
 the strategy as of now (a withdrawn grant stops the download), then the file, streamed.
 Refusals are JSON ``{"error": {"code", "message"}}``: 403 for a forged, altered or foreign
-link and for lost access, 410 once expired, 404 if the strategy is gone.
+link and for lost access, 410 once expired, 404 if the strategy is gone, 503 when PostgreSQL
+cannot be reached.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from loaders import Loaders
 from resolvers.reports import build_report, report_inputs
 from services import access
 from services.access import ANONYMOUS, Principal
-from services.errors import InvalidInput, NotFound, PerfgraphError, PermissionDenied
+from services.errors import (
+    InvalidInput,
+    NotFound,
+    PerfgraphError,
+    PermissionDenied,
+    ServiceUnavailable,
+)
 from services.reports.links import ExpiredLink, check_principal, report_key, verify_link
 from services.resources import Resources
 
@@ -28,7 +35,9 @@ _STATUS: tuple[tuple[type[PerfgraphError], int], ...] = (
     (ExpiredLink, 410),
     (PermissionDenied, 403),
     (NotFound, 404),
-    (InvalidInput, 400),
+    (InvalidInput, 400),  # the link's benchmark or risk-free index was removed since
+    (ServiceUnavailable, 503),
+    (PerfgraphError, 500),
 )
 
 
@@ -61,7 +70,7 @@ async def download_report(request: Request) -> Response:
             raise NotFound(f"strategy {signed.spec.strategy_id} no longer exists")
         access.check_strategy(principal, record)
         report = await build_report(loaders, await report_inputs(loaders, record, signed.spec))
-    except (PermissionDenied, NotFound, InvalidInput) as exc:
+    except PerfgraphError as exc:
         return refusal(exc)
     headers = {
         "Content-Disposition": disposition(report.filename),

@@ -255,11 +255,16 @@ def _cells(ax: Axes, values: np.ndarray, years: list[int], columns: list[str]) -
     ax.tick_params(axis="y", length=0, labelsize=6.5)
     for (row, col), value in np.ndenumerate(values):
         if np.isfinite(value):
-            strong = abs(value) > 0.6 * limit
-            colour = "#ffffff" if strong else INK
+            colour = _text_on(HEATMAP(norm(np.clip(value, -limit, limit))))
             ax.text(
                 col, row, percent(value, 1), ha="center", va="center", fontsize=5.6, color=colour
             )
+
+
+def _text_on(background: tuple[float, float, float, float]) -> str:
+    """Ink on light cells, white on dark ones (relative luminance, sRGB weights)."""
+    red, green, blue, _ = background
+    return INK if 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.55 else "#ffffff"
 
 
 @styled
