@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from loaders.analytics import AnalyticsLoaders
 from loaders.benchmarks import (
     BenchmarkBySymbolLoader,
+    FreshnessByBenchmarkLoader,
     LatestByBenchmarkLoader,
     SeriesByBenchmarkLoader,
+    WarningsByBenchmarkLoader,
 )
 from loaders.series import SeriesKey
 from loaders.strategies import (
@@ -29,6 +31,8 @@ class Loaders:
     benchmark_by_symbol: BenchmarkBySymbolLoader
     latest_by_benchmark: LatestByBenchmarkLoader
     series_by_benchmark: SeriesByBenchmarkLoader
+    freshness_by_benchmark: FreshnessByBenchmarkLoader
+    warnings_by_benchmark: WarningsByBenchmarkLoader
     analytics: AnalyticsLoaders
 
     @classmethod
@@ -44,6 +48,8 @@ class Loaders:
             benchmark_by_symbol=BenchmarkBySymbolLoader(resources),
             latest_by_benchmark=latest_benchmark,
             series_by_benchmark=series_benchmark,
+            freshness_by_benchmark=FreshnessByBenchmarkLoader(resources),
+            warnings_by_benchmark=WarningsByBenchmarkLoader(resources),
             analytics=AnalyticsLoaders.create(
                 latest_strategy, series_strategy, latest_benchmark, series_benchmark
             ),

@@ -9,7 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.bulk import PERFORMANCE, copy_rows
+from services import api_keys
+from services.benchmarks import BenchmarkRecord, NewBenchmark
+from services.benchmarks import create_benchmark as create_benchmark_record
+from services.bulk import BENCHMARK, PERFORMANCE, copy_rows
 from services.db.models import Account, Strategy
 from services.resources import Resources
 
@@ -44,3 +47,59 @@ async def create_strategy(
         if points:
             await copy_rows(conn, PERFORMANCE, strategy_id, list(points))
     return strategy_id
+
+
+async def create_benchmark(
+    resources: Resources,
+    *,
+    levels: Sequence[tuple[datetime, float]] = (),
+    symbol: str | None = None,
+    kind: str = "EQUITY_INDEX",
+    stale_after_s: int = 26 * 3600,
+    cadence: str = "DAILY",
+) -> BenchmarkRecord:
+    """A benchmark with the given (ts, level) rows, registered through the service."""
+    symbol = symbol or f"T{uuid.uuid4().hex[:10].upper()}"
+    data = NewBenchmark(
+        symbol=symbol,
+        name=f"test {symbol}",
+        kind=kind,
+        return_basis="PRICE",
+        stale_after_s=stale_after_s,
+        cadence=cadence,
+    )
+    async with resources.sessions() as session:
+        record = await create_benchmark_record(session, data=data)
+    if levels:
+        async with resources.engine.begin() as conn:
+            await copy_rows(conn, BENCHMARK, record.id, list(levels))
+    return record
+
+
+async def create_account(resources: Resources, name: str | None = None) -> str:
+    """A new account; returns its name."""
+    name = name or f"acct-{uuid.uuid4().hex[:12]}"
+    async with resources.sessions.begin() as session:
+        await api_keys.create_account(session, name=name)
+    return name
+
+
+async def create_key(
+    resources: Resources,
+    *,
+    account: str,
+    scopes: Sequence[str] = ("read",),
+    expires_at: datetime | None = None,
+    rate_limit_per_minute: int | None = None,
+) -> str:
+    """A new API key for ``account``; returns the key itself."""
+    async with resources.sessions.begin() as session:
+        created = await api_keys.create_api_key(
+            session,
+            account=account,
+            name="test",
+            scopes=scopes,
+            expires_at=expires_at,
+            rate_limit_per_minute=rate_limit_per_minute,
+        )
+    return created.key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,13 +12,14 @@ import pytest
 from starlette.applications import Starlette
 from starlette.types import Message, Scope
 
+from services import api_keys
 from services.access import ANONYMOUS, Principal
 from services.reports.links import SignedReport, report_key, sign_link
 from services.reports.spec import ReportFormat, ReportSpec
 from services.resources import Resources
 from tests.api.reports import create_link, download, number, sections, strategy_id
 from tests.conftest import GraphQLClient, StatementCounter
-from tests.factories import create_strategy
+from tests.factories import create_account, create_key, create_strategy
 
 
 def token_for(
@@ -37,13 +39,17 @@ def token_for(
     return sign_link(report_key(resources.settings), report)
 
 
-async def refused(client: httpx.AsyncClient, path: str, status: int, code: str) -> str:
-    response = await client.get(path)
+async def refused(
+    client: httpx.AsyncClient, path: str, status: int, code: str, key: str | None = None
+) -> str:
+    """Download ``path`` (with an API key if given), expect a refusal; its message."""
+    response = await client.get(path, headers={"X-API-Key": key} if key else {})
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
-    error: dict[str, str] = response.json()["error"]
-    assert error["code"] == code
-    return error["message"]
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == code
+    message: str = error["message"]
+    return message
 
 
 async def test_a_link_from_the_mutation_downloads_and_says_when_it_expires(
@@ -85,6 +91,74 @@ async def test_an_expired_link_is_gone(
     message = await refused(client, f"/reports/{token}", 410, "LINK_EXPIRED")
     assert "expired at" in message
     assert "request a new one" in message
+
+
+@dataclass
+class Partner:
+    account: str
+    key: str
+    gql: GraphQLClient
+
+
+async def partner(resources: Resources, gql: GraphQLClient, **key: Any) -> Partner:
+    account = await create_account(resources)
+    created = await create_key(resources, account=account, **key)
+    return Partner(account, created, gql.with_key(created))
+
+
+async def own_strategy(resources: Resources, owner: Partner) -> tuple[int, str]:
+    slug = f"{owner.account}-fund"
+    days = [datetime(2021, 1, 4, tzinfo=UTC) + timedelta(days=i) for i in range(40)]
+    points = [(day, 100.0 + (i % 7) - 3, 0.0) for i, day in enumerate(days)]
+    return await create_strategy(resources, points=points, slug=slug, account=owner.account), slug
+
+
+async def test_a_partners_link_serves_that_partner_only(
+    gql: GraphQLClient, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    a, b = await partner(resources, gql), await partner(resources, gql)
+    sid, _ = await own_strategy(resources, a)
+    link = await create_link(a.gql, strategyId=str(sid), format="CSV", benchmark="SPX")
+    assert link["__typename"] == "ReportLink"
+    response = await client.get(link["url"], headers={"X-API-Key": a.key})
+    assert response.status_code == 200, response.text
+    for key in (b.key, None):  # another partner, and no credentials (anonymous)
+        message = await refused(client, link["url"], 403, "LINK_NOT_YOURS", key)
+        assert "created for another principal" in message
+    await refused(client, link["url"], 401, "UNAUTHENTICATED", "pgk_not-a-real-key")
+    # And b cannot make a link to a's strategy at all: it is not visible to b.
+    result = await create_link(b.gql, strategyId=str(sid), format="CSV", benchmark="SPX")
+    assert result["__typename"] == "NotFoundError"
+
+
+async def test_a_withdrawn_grant_stops_a_link_already_made(
+    gql: GraphQLClient, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    owner, reader = await partner(resources, gql), await partner(resources, gql)
+    sid, slug = await own_strategy(resources, owner)
+    await api_keys.grant_strategy(resources, account=reader.account, strategy=slug)
+    link = await create_link(reader.gql, strategyId=str(sid), format="CSV", benchmark="SPX")
+    assert link["__typename"] == "ReportLink"
+    headers = {"X-API-Key": reader.key}
+    assert (await client.get(link["url"], headers=headers)).status_code == 200
+
+    await api_keys.withdraw_grant(resources, account=reader.account, strategy=slug)
+    message = await refused(client, link["url"], 403, "FORBIDDEN", reader.key)
+    assert f"no access to strategy {sid}" in message
+
+
+async def test_downloads_spend_the_principals_rate_limit(
+    gql: GraphQLClient, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    limited = await partner(resources, gql, rate_limit_per_minute=8)
+    sid, _ = await own_strategy(resources, limited)
+    link = await create_link(limited.gql, strategyId=str(sid), format="CSV", benchmark="SPX")
+    headers = {"X-API-Key": limited.key}
+    assert (await client.get(link["url"], headers=headers)).status_code == 200
+    response = await client.get(link["url"], headers=headers)  # 5 more units: over 8
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) >= 1
+    assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
 
 
 async def test_a_link_made_for_another_principal_gives_nothing(
