@@ -149,6 +149,14 @@ def _figure(
     return figure
 
 
+def _scale(ax: Axes, levels: np.ndarray) -> None:
+    """A log scale once levels span more than eightfold: decades of growth stay readable."""
+    finite = levels[np.isfinite(levels) & (levels > 0)]
+    if finite.size and finite.max() / finite.min() > 8:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+
+
 @styled
 def cumulative(data: ReportData, size: Size) -> bytes:
     """Both series rebased to 100, and the relative line (strategy / benchmark) below."""
@@ -164,10 +172,7 @@ def cumulative(data: ReportData, size: Size) -> bytes:
     top.plot(dates, strategy, color=STRATEGY, linewidth=1.1, label=data.strategy.name)
     top.plot(dates, benchmark, color=BENCHMARK, linewidth=1.0, label=data.benchmark.label)
     top.axhline(100.0, color=RULE, linewidth=0.6)
-    low, high = min(strategy.min(), benchmark.min()), max(strategy.max(), benchmark.max())
-    if high / max(low, 1e-9) > 8:  # a decade or more of growth reads better on a log scale
-        top.set_yscale("log")
-        top.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+    _scale(top, np.concatenate((strategy, benchmark)))
     top.set_title("Growth of 100")
     _legend(top)
     relative = c.relative.to_numpy()
@@ -176,6 +181,7 @@ def cumulative(data: ReportData, size: Size) -> bytes:
     bottom.fill_between(dates, relative, 100.0, where=relative >= 100.0, color=GAIN, alpha=0.18)
     bottom.fill_between(dates, relative, 100.0, where=relative < 100.0, color=LOSS, alpha=0.18)
     bottom.set_title("Relative to the benchmark (100: level with it)", fontsize=7)
+    _scale(bottom, relative)
     _date_axis(bottom)
     return _png(figure)
 

@@ -288,8 +288,8 @@ def cumulative_returns(data: ReportData, width: float) -> list[Flowable]:
     height = 0.5 * width
     png = charts.cumulative(data, (width / inch, height / inch))
     lead = (
-        "Both series rebased to 100 at the start of the window (log scale when growth "
-        "exceeds eightfold); below, the strategy relative to the benchmark."
+        "Both series rebased to 100 at the start of the window; below, the strategy relative "
+        "to the benchmark. Log scales where levels span more than eightfold."
     )
     return [_section("Cumulative return", lead, _chart(png, width, height))]
 
