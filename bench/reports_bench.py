@@ -141,7 +141,7 @@ def write(results: dict[str, Any]) -> str:
         f"Report: {SLUG} against SPX, window TEN_YEARS: {window.periods:,} daily returns "
         f"from {window.start:%Y-%m-%d} to {window.end:%Y-%m-%d}; every PDF section, A4 "
         f"({pages} pages, {len(pdf) / 1024:,.0f} KiB). Demo data in the benchmark database.",
-        f"Machine: {platform.machine()}, {platform.python_version()}, matplotlib "
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, matplotlib "
         f"{matplotlib.__version__}, reportlab {reportlab.Version}, quantstats {qs.__version__}. "
         f"{REPEATS} timed runs each after one warm-up, one process, run one after another; "
         f"load average {results['load']:.1f} on {os.cpu_count()} cores when it started.",
@@ -162,6 +162,8 @@ def write(results: dict[str, Any]) -> str:
         f"are the difference) and is {qs_ratio:.1f}x faster than quantstats' HTML tearsheet "
         "of the same returns.",
         "",
+        "quantstats writes a different document (HTML with SVG charts, its own metric set): "
+        "the comparison is of one complete tearsheet against another on the same returns. "
         "Rendering runs in a worker thread (asyncio.to_thread), so the event loop keeps "
         "serving other requests while a PDF is drawn.",
         "",
