@@ -19,6 +19,7 @@ import asyncio
 import os
 import platform
 import random
+import secrets
 import socket
 import subprocess
 import sys
@@ -106,6 +107,7 @@ def start_server(database_url: str, redis_url: str, port: int) -> subprocess.Pop
     env = {
         **os.environ,
         "PERFGRAPH_ENVIRONMENT": "production",
+        "PERFGRAPH_REPORT_SECRET": secrets.token_urlsafe(48),
         "PERFGRAPH_DATABASE_URL": database_url,
         "PERFGRAPH_REDIS_URL": redis_url,
         "PERFGRAPH_LOG_LEVEL": "WARNING",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import strawberry
 
+from loaders import Loaders
 from loaders.blends import BlendKey
 from schema.context import Info
 from schema.types.analytics import RiskFreeInput
@@ -25,16 +26,24 @@ def is_set(value: object) -> bool:
 
 
 async def benchmark_record(info: Info, symbol: str) -> BenchmarkRecord:
-    record = await info.context.loaders.benchmark_by_symbol.load(symbol.upper())
+    return await find_benchmark(info.context.loaders, symbol)
+
+
+async def find_benchmark(loaders: Loaders, symbol: str) -> BenchmarkRecord:
+    record = await loaders.benchmark_by_symbol.load(symbol.upper())
     if record is None:
         raise NotFound(f"unknown benchmark {symbol!r}")
     return record
 
 
 async def stored_spec(info: Info, record: BenchmarkRecord) -> BenchmarkSpec:
+    return await benchmark_spec(info.context.loaders, record)
+
+
+async def benchmark_spec(loaders: Loaders, record: BenchmarkRecord) -> BenchmarkSpec:
     """The spec of a stored benchmark, its components looked up for a blend."""
     symbols = component_symbols(record)
-    found = await info.context.loaders.benchmark_by_symbol.load_many(symbols)
+    found = await loaders.benchmark_by_symbol.load_many(symbols)
     return spec_for(record, dict(zip(symbols, found, strict=True)))
 
 
@@ -59,7 +68,12 @@ async def resolve_risk_free(info: Info, argument: RiskFreeInput | None) -> RiskF
         return None
     if is_set(argument.rate):
         return RiskFreeSpec(annual_rate=argument.rate)
-    record = await benchmark_record(info, argument.symbol or "")
+    return await cash_risk_free(info.context.loaders, argument.symbol or "")
+
+
+async def cash_risk_free(loaders: Loaders, symbol: str) -> RiskFreeSpec:
+    """A cash benchmark as the risk-free rate; another kind of benchmark is refused."""
+    record = await find_benchmark(loaders, symbol)
     if record.kind != "CASH":
         raise InvalidInput(
             f"risk-free benchmark {record.symbol} is {record.kind}, not CASH: give a cash "

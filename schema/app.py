@@ -29,6 +29,7 @@ from schema.health import healthz, readyz
 from schema.http import BodySizeLimit, authenticate_request, refuse_request
 from schema.metrics import metrics_endpoint
 from schema.middleware import RequestContext
+from schema.reports import download_report
 from schema.schema import schema as default_schema
 from schema.ws import LimitedWebSocketAdapter, authenticate_connection
 from services.access import NOBODY
@@ -154,6 +155,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        Route("/reports/{token}", download_report, methods=["GET"], name="report_download"),
     ]
     dist = web_dist or dist_dir()
     if (dist / "index.html").is_file():

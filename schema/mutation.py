@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers.benchmarks import create_benchmark_from_input
 from resolvers.ingest import record_benchmark_levels, record_performance_points
+from resolvers.reports import create_report_link
 from schema.context import Info
 from schema.types.benchmarks import CreateBenchmarkInput, CreateBenchmarkResult
 from schema.types.ingest import (
@@ -14,6 +15,7 @@ from schema.types.ingest import (
     RecordBenchmarkPricesResult,
     RecordPerformanceResult,
 )
+from schema.types.reports import CreateReportLinkResult, ReportInput
 
 
 @strawberry.type
@@ -45,3 +47,13 @@ class Mutation:
         self, info: Info, input: CreateBenchmarkInput
     ) -> CreateBenchmarkResult:
         return await create_benchmark_from_input(info, input)
+
+    @strawberry.mutation(
+        description=(
+            "A short-lived signed link to download a report (CSV or PDF) of a strategy "
+            "against a benchmark. The link is bound to the caller: download it with the same "
+            "credentials."
+        )
+    )
+    async def create_report_link(self, info: Info, input: ReportInput) -> CreateReportLinkResult:
+        return await create_report_link(info, input)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -14,9 +15,18 @@ from services import cli_keys
 from services.config import Settings, get_settings
 from services.errors import PerfgraphError
 from services.logs import configure_logging
+from services.reports.spec import (
+    PageSize,
+    ReportFormat,
+    ReportSection,
+    ReportSpec,
+    parse_risk_free,
+    parse_window,
+)
 from services.resources import Resources, open_resources
 from services.serving import serve as serve_app
 from services.serving import uvicorn_options
+from services.windows import Interval
 
 app = typer.Typer(help="perfgraph: strategy performance over GraphQL.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo data set (real market history).", no_args_is_help=True)
@@ -131,6 +141,51 @@ def demo_load() -> None:
 
         inserted = run_with_resources(work)
     console.print(f"[green]demo data loaded[/green]: {inserted} new rows")
+
+
+@app.command()
+def report(
+    strategy: Annotated[str, typer.Argument(help="The strategy's slug or id.")],
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="pdf or csv.")] = (
+        ReportFormat.PDF
+    ),
+    benchmark: Annotated[
+        str | None, typer.Option(help="Benchmark symbol (default: the strategy's).")
+    ] = None,
+    window: Annotated[
+        str, typer.Option(help="A preset (1Y, 5Y, YTD, MAX ...) or FROM:TO, e.g. 2015-01-01:")
+    ] = "MAX",
+    interval: Annotated[Interval, typer.Option(help="Bucket of the returns.")] = Interval.DAY,
+    risk_free: Annotated[
+        str | None, typer.Option(help="An annual rate (0.02) or a cash benchmark (TBILL_3M).")
+    ] = None,
+    page_size: Annotated[PageSize, typer.Option(help="PDF paper size.")] = PageSize.A4,
+    section: Annotated[
+        list[ReportSection] | None, typer.Option(help="Only these sections (repeatable).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (default: its name).")
+    ] = None,
+) -> None:
+    """Write a performance report of a strategy against a benchmark to a file."""
+    from resolvers.reports import write_report  # the CLI composes every layer, like serve
+
+    def spec(strategy_id: int) -> ReportSpec:
+        rate, symbol = parse_risk_free(risk_free)
+        return ReportSpec(
+            strategy_id=strategy_id,
+            format=format,
+            benchmark=benchmark.upper() if benchmark else None,
+            window=parse_window(window),
+            interval=interval,
+            risk_free_rate=rate,
+            risk_free_symbol=symbol,
+            sections=tuple(section or ()),
+            page_size=page_size,
+        )
+
+    written = run_with_resources(lambda resources: write_report(resources, strategy, spec, out))
+    console.print(f"[green]report written[/green]: {written} ({written.stat().st_size:,} bytes)")
 
 
 def main() -> None:

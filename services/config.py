@@ -95,6 +95,13 @@ class Settings(BaseSettings):
         default="", description="comma-separated origins of pages allowed to open WebSockets"
     )
 
+    # Report links (services/reports/links.py): HMAC-SHA256 key and lifetime. Unset outside
+    # production, a random key is generated once in data_dir; production refuses to start.
+    report_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of report links, at least 32 bytes"
+    )
+    report_link_ttl_s: int = Field(default=300, ge=10, le=86_400)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
@@ -138,6 +145,25 @@ class Settings(BaseSettings):
     @property
     def allowed_origin_list(self) -> list[str]:
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    @field_validator("report_secret")
+    @classmethod
+    def _report_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (a high-entropy HMAC key)")
+        return value
+
+    @model_validator(mode="after")
+    def _report_secret_in_production(self) -> Settings:
+        if self.is_production and self.report_secret is None:
+            raise ValueError(
+                "PERFGRAPH_REPORT_SECRET is required in production (report links are signed "
+                "with it, and every replica must share it); generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return self
 
     @property
     def is_production(self) -> bool:

@@ -10,6 +10,8 @@ from services import logs
 from services.config import LogFormat, load_settings
 from services.logs import ContextFilter, JsonFormatter, TextFormatter
 
+SECRET = "s" * 32  # production needs a report secret
+
 
 def record(message: str, **extra: object) -> logging.LogRecord:
     made = logging.makeLogRecord({"name": "perfgraph.test", "levelname": "INFO", "msg": message})
@@ -48,10 +50,12 @@ async def test_context_reaches_tasks_and_ends_with_the_block() -> None:
 
 
 def test_format_follows_the_environment_unless_set() -> None:
-    assert load_settings(environment="production").logs_as_json
+    assert load_settings(environment="production", report_secret=SECRET).logs_as_json
     assert not load_settings(environment="development").logs_as_json
     assert load_settings(log_format=LogFormat.JSON).logs_as_json
-    assert not load_settings(environment="production", log_format="text").logs_as_json
+    assert not load_settings(
+        environment="production", log_format="text", report_secret=SECRET
+    ).logs_as_json
 
 
 def test_configure_logging_installs_one_handler() -> None:

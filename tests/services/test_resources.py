@@ -11,7 +11,10 @@ from services.resources import open_resources
 
 async def test_production_requires_configured_servers() -> None:
     settings = load_settings(
-        environment="production", database_url=None, redis_url="redis://127.0.0.1:1/0"
+        environment="production",
+        database_url=None,
+        redis_url="redis://127.0.0.1:1/0",
+        report_secret="r" * 32,
     )
     with pytest.raises(ConfigurationError, match="PERFGRAPH_DATABASE_URL and PERFGRAPH_REDIS_URL"):
         await open_resources(settings)
