@@ -37,6 +37,7 @@ const HAS = {
 
 let server: Perfgraph;
 let writeKey: string;
+let lastRecorded = "";
 let context: BrowserContext;
 let page: Page;
 let profile: string;
@@ -102,6 +103,7 @@ describe("dashboard", () => {
       'query { strategy(slug: "stock-msft") { id latest { value } } }', {},
     );
     const timestamp = new Date(last + 86_400_000).toISOString();
+    lastRecorded = timestamp;
     const recorded = await graphql<{ recordPerformance: { __typename: string; lastSeq: number } }>(
       `mutation($id: ID!, $points: [PerformancePointInput!]!) {
         recordPerformance(strategyId: $id, points: $points) { __typename ... on PerformanceRecorded { lastSeq } }
@@ -151,12 +153,25 @@ describe("dashboard", () => {
     expect(await page.getByTestId("legend-relative").locator("b").textContent()).toContain(percent(relative));
   });
 
-  it("offers PDF and CSV exports, disabled with a reason until the API serves reports", async () => {
+  it("downloads the report as a PDF and as CSV", async () => {
     for (const format of ["pdf", "csv"]) {
-      const button = page.getByTestId(`export-${format}`);
-      expect(await button.isDisabled()).toBe(true);
-      expect(await button.getAttribute("title")).toMatch(/not available/);
+      const [download] = await Promise.all([
+        page.waitForEvent("download", { timeout: 60_000 }),
+        page.getByTestId(`export-${format}`).click(),
+      ]);
+      expect(download.suggestedFilename()).toMatch(new RegExp(`^stock-msft_vs_SPX_.*\\.${format}$`));
+      const file = join(profile, download.suggestedFilename());
+      await download.saveAs(file);
+      const content = readFileSync(file);
+      if (format === "pdf") {
+        expect(content.subarray(0, 5).toString("latin1")).toBe("%PDF-");
+        expect(content.length).toBeGreaterThan(20_000);
+      } else {
+        // The CSV carries the recorded point: the series runs to the new date.
+        expect(content.toString("utf8")).toContain(lastRecorded.slice(0, 10));
+      }
     }
+    expect(await page.getByRole("alert").count()).toBe(0);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
   });

@@ -211,3 +211,27 @@ fragment SeriesMetrics on Metrics {
   totalReturn cagr annualVolatility sharpe sortino maxDrawdown calmar winRate
 }`,
 );
+
+// --- the export buttons: a signed, short-lived link to a CSV or PDF report -------------------
+
+export type ReportFormat = "CSV" | "PDF";
+export interface ReportLinkData {
+  createReportLink:
+    | { __typename: "ReportLink"; url: string; filename: string; expiresAt: string }
+    | { __typename: "ValidationError"; message: string; field: string | null }
+    | { __typename: "NotFoundError"; message: string };
+}
+export const CreateReportLink = op<
+  ReportLinkData,
+  { input: { strategyId: string; format: ReportFormat; window: { preset: WindowPreset }; interval: Interval } }
+>(
+  "CreateReportLink",
+  `mutation CreateReportLink($input: ReportInput!) {
+  createReportLink(input: $input) {
+    __typename
+    ... on ReportLink { url filename expiresAt }
+    ... on ValidationError { message field }
+    ... on NotFoundError { message }
+  }
+}`,
+);

@@ -1,15 +1,46 @@
-/** Download the selected strategy's report as PDF or CSV. */
+/** Download the selected strategy's report, over the selected window, as PDF or CSV. */
+import type { ReportFormat } from "../api/operations";
+import { saveDownload } from "../api/download";
+import { usePerformance } from "../store/react";
+import { useSelectedSeries } from "./useSelection";
 
-// The API has no report-link mutation yet: the buttons say so rather than fail on a click.
-const UNAVAILABLE = "Reports are not available yet: this server does not offer report downloads.";
+const FORMATS: [ReportFormat, string][] = [
+  ["PDF", "A formatted report: metrics, charts, tables and methodology"],
+  ["CSV", "The series and metrics as CSV"],
+];
 
 export function ExportButtons() {
+  const { id, window, interval } = useSelectedSeries();
+  const reports = usePerformance((s) => s.reports);
+  const createLink = usePerformance((s) => s.createReportLink);
+  const done = usePerformance((s) => s.reportDone);
+
+  const download = async (format: ReportFormat) => {
+    if (!id) return;
+    const link = await createLink(id, window, interval, format);
+    if (!link) return;
+    try {
+      await saveDownload(link.url, link.filename);
+      done(format);
+    } catch (error) {
+      done(format, error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  const errors = FORMATS.map(([f]) => reports[f]).filter((r) => r.status === "error");
   return (
     <div className="exports" role="group" aria-label="Export report">
-      {(["PDF", "CSV"] as const).map((format) => (
-        <button key={format} type="button" className="button" disabled title={UNAVAILABLE} data-testid={`export-${format.toLowerCase()}`}>
-          {format}
-        </button>
+      {FORMATS.map(([format, title]) => {
+        const state = reports[format];
+        return (
+          <button key={format} type="button" className="button" title={title} disabled={!id || state.status === "working"}
+            onClick={() => void download(format)} data-testid={`export-${format.toLowerCase()}`}>
+            {state.status === "working" ? `${format}…` : format}
+          </button>
+        );
+      })}
+      {errors.map((e, i) => (
+        <span key={i} className="export-error" role="alert">{"message" in e ? e.message : ""}</span>
       ))}
     </div>
   );

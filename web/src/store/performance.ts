@@ -24,9 +24,10 @@ import {
   type StrategySummary,
 } from "./types";
 import { summaryFrom, summaryWithEvent } from "./summaries";
+import { reportSlice, type ReportState } from "./reports";
 import { widgetSlice, type WidgetState } from "./widgets";
 
-export interface PerformanceState extends WidgetState {
+export interface PerformanceState extends WidgetState, ReportState {
   strategies: Record<string, StrategySummary>;
   order: string[];
   listStatus: "idle" | "loading" | "ready" | "error";
@@ -73,6 +74,7 @@ export function createPerformanceStore(api: Api, initialWindow: WindowPreset = "
 
     return {
       ...widgetSlice<PerformanceState>(api, set, get),
+      ...reportSlice<PerformanceState>(api, set),
       strategies: {},
       order: [],
       listStatus: "idle",
