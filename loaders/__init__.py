@@ -15,7 +15,9 @@ from loaders.strategies import (
     SeriesByStrategyLoader,
     StrategyByIdLoader,
 )
+from loaders.versions import VersionsByDepLoader
 from services.resources import Resources
+from services.versions import Dependencies
 
 __all__ = ["Loaders", "SeriesKey"]
 
@@ -28,16 +30,22 @@ class Loaders:
     benchmark_by_symbol: BenchmarkBySymbolLoader
     latest_by_benchmark: LatestByBenchmarkLoader
     series_by_benchmark: SeriesByBenchmarkLoader
+    versions: VersionsByDepLoader
 
     @classmethod
-    def create(cls, resources: Resources) -> Loaders:
-        latest_strategy = LatestByStrategyLoader(resources)
-        latest_benchmark = LatestByBenchmarkLoader(resources)
+    def create(cls, resources: Resources, dependencies: Dependencies | None = None) -> Loaders:
+        """``dependencies`` collects the versions read, for the response cache."""
+        if dependencies is None:
+            dependencies = Dependencies()
+        versions = VersionsByDepLoader(resources, dependencies)
+        latest_strategy = LatestByStrategyLoader(resources, versions)
+        latest_benchmark = LatestByBenchmarkLoader(resources, versions)
         return cls(
-            strategy_by_id=StrategyByIdLoader(resources),
+            strategy_by_id=StrategyByIdLoader(resources, versions),
             latest_by_strategy=latest_strategy,
-            series_by_strategy=SeriesByStrategyLoader(resources, latest_strategy),
-            benchmark_by_symbol=BenchmarkBySymbolLoader(resources),
+            series_by_strategy=SeriesByStrategyLoader(resources, versions, latest_strategy),
+            benchmark_by_symbol=BenchmarkBySymbolLoader(resources, versions),
             latest_by_benchmark=latest_benchmark,
-            series_by_benchmark=SeriesByBenchmarkLoader(resources, latest_benchmark),
+            series_by_benchmark=SeriesByBenchmarkLoader(resources, versions, latest_benchmark),
+            versions=versions,
         )

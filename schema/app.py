@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import strawberry
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -19,8 +20,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from loaders import Loaders
 from schema.context import Context
+from schema.response_cache import ResponseCacheMiddleware, dependencies_of
 from schema.schema import schema as default_schema
-from services.access import ANONYMOUS
+from services.access import ANONYMOUS, Principal
 from services.config import Settings, get_settings
 from services.db.migrate import migrate
 from services.demo.load import is_empty, load_demo
@@ -42,14 +44,19 @@ class GraphQLView(GraphQL[Context, None]):
         resources: Resources = request.app.state.resources
         return Context(
             resources=resources,
-            principal=ANONYMOUS,
-            loaders=Loaders.create(resources),
+            principal=await request_principal(request),
+            loaders=Loaders.create(resources, dependencies_of(request.scope)),
             request=request,
             response=response,
         )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+async def request_principal(request: Request | WebSocket) -> Principal:
+    """Who is asking; the response cache keys on the same principal's scope."""
+    return ANONYMOUS
 
 
 async def prepare_database(resources: Resources) -> None:
@@ -59,6 +66,7 @@ async def prepare_database(resources: Resources) -> None:
         log.info("empty database: loading the demo data set")
         summary = await load_demo(resources.engine)
         log.info("demo data loaded: %s rows", summary.rows_inserted)
+        await resources.cache.clear()  # entries another database left in this Redis
 
 
 def create_app(
@@ -92,7 +100,10 @@ def create_app(
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(ResponseCacheMiddleware, path="/graphql", principal_of=request_principal)
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     if resources is not None:
         app.state.resources = resources
     return app

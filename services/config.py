@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1, le=10_000)
     default_page_size: int = Field(default=20, ge=1)
     load_demo: bool = Field(default=True, description="load the demo data into an empty database")
+    cache_enabled: bool = Field(default=True, description="cache values in Redis (docs/caching.md)")
+    response_cache_enabled: bool = Field(default=True, description="cache whole query responses")
+    cache_ttl_s: int = Field(default=3600, ge=1, description="lifetime of cached values")
+    response_cache_ttl_s: int = Field(default=600, ge=1, description="lifetime of responses")
+    cache_timeout_s: float = Field(default=0.25, gt=0, le=30, description="per cache call")
+    cache_retry_s: float = Field(default=2.0, gt=0, le=300, description="Redis retry after failure")
 
     @field_validator("database_url")
     @classmethod

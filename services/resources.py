@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from services.cache import Cache
 from services.config import Settings
 from services.embedded import EmbeddedServers, start_postgres, start_redis
 from services.errors import ServiceUnavailable
@@ -29,6 +30,10 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     embedded: EmbeddedServers
+    cache: Cache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = Cache(self.settings, self.redis, self.sessions, self.engine)
 
     async def close(self) -> None:
         await self.redis.aclose()

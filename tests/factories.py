@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.bulk import PERFORMANCE, copy_rows
 from services.db.models import Account, Strategy
 from services.resources import Resources
+from services.versions import CATALOG
 
 
 async def create_strategy(
@@ -23,6 +24,15 @@ async def create_strategy(
 ) -> int:
     """A strategy with the given (ts, nav, cash_flow) points; returns its id."""
     slug = slug or f"test-{uuid.uuid4().hex[:12]}"
+    async with resources.cache.versions.writing([CATALOG]) as write:
+        strategy_id = await _insert(resources, slug, account, points)
+        write.committed(CATALOG)
+    return strategy_id
+
+
+async def _insert(
+    resources: Resources, slug: str, account: str, points: Sequence[tuple[datetime, float, float]]
+) -> int:
     async with resources.engine.begin() as conn:
         await conn.execute(insert(Account).values(name=account).on_conflict_do_nothing())
         account_id = (

@@ -1,0 +1,259 @@
+"""Data versions: what cached values and responses depend on, and whether they are current.
+
+A strategy's or benchmark's version is its ``last_seq`` (bumped by every committed change);
+the catalog's (which strategies and benchmarks exist, and their descriptions) is a random
+token replaced on every change. Redis holds the current versions under
+:func:`keys.version_key`; the reasoning behind the write protocol is in docs/caching.md:
+
+- a write first counts itself in :func:`keys.pending_key` and deletes the version, then
+  commits, then sets the new version once no other write is pending;
+- while a write is pending, or after Redis lost a version, the version is unknown: values
+  use the version read from PostgreSQL, responses are recomputed;
+- a write that could not reach Redis is remembered in the process and its versions are
+  deleted as soon as Redis answers again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services import keys
+from services._breaker import CacheUnavailable, Guard
+
+log = logging.getLogger("perfgraph.cache")
+DepKind = Literal["strategy", "benchmark", "catalog"]
+VERSION_TTL_MS = 3_600_000  # bounds how long a version can outlive a lost update
+CATALOG_TTL_MS = 86_400_000
+PENDING_TTL_MS = 30_000  # longer than any write transaction
+
+
+@dataclass(frozen=True, order=True)
+class Dep:
+    """Something cached data depends on."""
+
+    kind: DepKind
+    id: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.kind if self.kind == "catalog" else f"{self.kind}:{self.id}"
+
+
+CATALOG = Dep("catalog")
+
+
+@dataclass
+class Dependencies:
+    """The versions one response was computed from, recorded while it executes."""
+
+    versions: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None  # why the response must not be cached
+
+    def add(self, dep: Dep, version: int | str) -> None:
+        value = str(version)
+        if self.versions.setdefault(dep.name, value) != value:
+            self.uncacheable(f"{dep.name} changed while the response was computed")
+
+    def uncacheable(self, reason: str) -> None:
+        self.reason = self.reason or reason
+
+    @property
+    def cacheable(self) -> bool:
+        return self.reason is None and CATALOG.name in self.versions
+
+
+_BEGIN = """
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+# ARGV: version ('' when unknown), 'max' for sequence numbers or 'set' for tokens, TTL ms
+_END = """
+if redis.call('DECR', KEYS[1]) > 0 then return 0 end
+redis.call('DEL', KEYS[1])
+if ARGV[1] == '' then return 0 end
+if ARGV[2] == 'max' then
+  local current = tonumber(redis.call('GET', KEYS[2]))
+  if current and current >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+return 1
+"""
+_REMEMBER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local current = tonumber(redis.call('GET', KEYS[2]))
+if current and current > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+_CATALOG = """
+local current = redis.call('GET', KEYS[2])
+if current then return current end
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+"""
+_FROM_DATABASE = text(
+    "SELECT 'strategy', id, last_seq FROM strategies WHERE id = ANY(CAST(:s AS int[])) "
+    "UNION ALL SELECT 'benchmark', id, last_seq FROM benchmarks WHERE id = ANY(CAST(:b AS int[]))"
+)
+
+
+def _keys(name: str) -> list[str]:
+    return [keys.pending_key(name), keys.version_key(name)]
+
+
+@dataclass
+class Write:
+    """Collects what a write committed, for :meth:`VersionStore.writing`."""
+
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def committed(self, dep: Dep, version: int | None = None) -> None:
+        self.versions[dep.name] = uuid.uuid4().hex if dep == CATALOG else str(version)
+
+
+class VersionStore:
+    def __init__(
+        self, redis: Redis, guard: Guard, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self.redis = redis
+        self.guard = guard
+        self.sessions = sessions
+        self.dirty: set[str] = set()  # versions that may be stale in Redis
+        self._begin = redis.register_script(_BEGIN)
+        self._end = redis.register_script(_END)
+        self._remember = redis.register_script(_REMEMBER)
+        self._catalog = redis.register_script(_CATALOG)
+        guard.recovery_hooks.append(self._forget_dirty)
+
+    async def current(self, names: Sequence[str]) -> list[str | None]:
+        """The versions Redis holds now (None: unknown). Raises CacheUnavailable."""
+        raw = await self.guard(
+            "versions.read", lambda: self.redis.mget([keys.version_key(n) for n in names])
+        )
+        return [value.decode() if isinstance(value, bytes) else value for value in raw]
+
+    async def entity_versions(self, deps: Sequence[Dep]) -> dict[Dep, int]:
+        """Current versions from Redis, the unknown ones from PostgreSQL (one statement)."""
+        try:
+            found = {
+                dep: int(value)
+                for dep, value in zip(deps, await self.current([d.name for d in deps]), strict=True)
+                if value is not None
+            }
+        except CacheUnavailable:
+            found = {}
+        missing = [dep for dep in deps if dep not in found and dep != CATALOG]
+        if missing:
+            loaded = await self._from_database(missing)
+            found.update(loaded)
+            await self.remember({dep.name: str(version) for dep, version in loaded.items()})
+        return found
+
+    async def _from_database(self, deps: Sequence[Dep]) -> dict[Dep, int]:
+        params = {
+            "s": [d.id for d in deps if d.kind == "strategy"],
+            "b": [d.id for d in deps if d.kind == "benchmark"],
+        }
+        async with self.sessions() as session:
+            rows = await session.execute(_FROM_DATABASE, params)
+        return {Dep(kind, entity_id): int(seq) for kind, entity_id, seq in rows}
+
+    async def remember(self, versions: Mapping[str, str]) -> None:
+        """Store versions read from PostgreSQL, unless a write is pending or Redis is newer."""
+        entries = [(n, v) for n, v in versions.items() if n != CATALOG.name]
+        if not entries:
+            return
+
+        async def run() -> None:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for name, version in entries:
+                    await self._remember(_keys(name), [version, VERSION_TTL_MS], client=pipe)
+                await pipe.execute()
+
+        with contextlib.suppress(CacheUnavailable):  # the next reader reads PostgreSQL again
+            await self.guard("versions.remember", run)
+
+    async def catalog_token(self) -> str | None:
+        """The catalog's version; None while a catalog change is pending or Redis is down."""
+        fresh = uuid.uuid4().hex
+        try:
+            token = await self.guard(
+                "versions.catalog",
+                lambda: self._catalog(_keys(CATALOG.name), [fresh, CATALOG_TTL_MS]),
+            )
+        except CacheUnavailable:
+            return None
+        return None if token is None else bytes(token).decode()
+
+    @asynccontextmanager
+    async def writing(self, deps: Sequence[Dep]) -> AsyncIterator[Write]:
+        """Around a write transaction: ``write.committed(dep, last_seq)`` after the commit."""
+        names = [dep.name for dep in deps]
+        began = await self._begin_write(names)
+        write = Write()
+        try:
+            yield write
+        finally:
+            if began:
+                await self._end_write(names, write.versions)
+            else:
+                self._lost(names)
+
+    async def _begin_write(self, names: list[str]) -> bool:
+        if not names:
+            return True
+
+        async def run() -> None:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for name in names:
+                    await self._begin(_keys(name), [PENDING_TTL_MS], client=pipe)
+                await pipe.execute()
+
+        try:
+            await self.guard("versions.begin", run)
+        except CacheUnavailable:
+            return False
+        return True
+
+    async def _end_write(self, names: list[str], versions: Mapping[str, str]) -> None:
+        if not names:
+            return
+
+        async def run() -> None:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for name in names:
+                    mode, ttl = ("set", CATALOG_TTL_MS) if name == CATALOG.name else ("max", 0)
+                    args: list[str | int] = [versions.get(name, ""), mode, ttl or VERSION_TTL_MS]
+                    await self._end(_keys(name), args, client=pipe)
+                await pipe.execute()
+
+        try:
+            await self.guard("versions.end", run)
+        except CacheUnavailable:
+            self._lost(names)
+
+    def _lost(self, names: list[str]) -> None:
+        if names:
+            log.warning("could not update cache versions of %s: forgetting them on recovery", names)
+            self.dirty.update(names)
+
+    async def _forget_dirty(self) -> None:
+        """Recovery hook: versions a failed write could not update are deleted, not trusted."""
+        if self.dirty:
+            names = sorted(self.dirty)
+            await self.redis.delete(*(keys.version_key(name) for name in names))
+            self.dirty.difference_update(names)
+            log.info("forgot possibly stale cache versions of %s", names)
