@@ -6,7 +6,8 @@ depended on is current, without parsing or executing it. Otherwise the request r
 usual with a :class:`Dependencies` recorder in its ASGI scope (the loaders fill it), and a
 response without errors is stored with those versions. Mutations, subscriptions, GET
 requests and responses with errors or extensions are never stored. Concurrent identical
-misses in one process execute once. See docs/caching.md.
+misses in one process execute once. ``Cache-Control: no-cache`` skips the lookup (the fresh
+response is still stored). See docs/caching.md.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ class ResponseCacheMiddleware:
             await self.app(scope, replay, send)
             return
         resources: Resources = scope["app"].state.resources
+        if _wants_fresh(scope):  # executed now, and still stored for the next request
+            await self._execute(key, resources, scope, replay, send)
+            return
         stored = await resources.cache.responses.fetch(key)
         if stored is not None:
             await _send_bytes(send, stored.body, b"hit")
@@ -145,6 +149,14 @@ class ResponseCacheMiddleware:
         stored = StoredResponse(body, dict(dependencies.versions), tally.statements)
         await resources.cache.responses.store(key, stored)
         return body
+
+
+def _wants_fresh(scope: Scope) -> bool:
+    """``Cache-Control: no-cache``: the client asks for a response computed now."""
+    for name, value in scope["headers"]:
+        if name == b"cache-control" and b"no-cache" in value.lower():
+            return True
+    return False
 
 
 def _only_data(body: bytes) -> bool:

@@ -2,9 +2,10 @@
 
 Closed: calls go to Redis, each bounded by ``timeout_s``. A failure or timeout opens the
 breaker: for ``retry_s`` every call fails at once (callers use PostgreSQL), so a dead or
-hung Redis costs one timeout, not one per request. Then a single call probes Redis; before
-its success closes the breaker, the recovery hooks run (the version store uses this to
-forget versions it could not update while Redis was unreachable).
+hung Redis costs one timeout, not one per request. A timeout noticed well after it was due
+(this process was too busy to read the reply) fails only its own call. After ``retry_s`` a
+single call probes Redis, running the recovery hooks before its own command (the version
+store forgets the versions it could not update while Redis was unreachable).
 """
 
 from __future__ import annotations
@@ -52,13 +53,18 @@ class Guard:
     async def __call__(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
         """``call()`` under the timeout; raises CacheUnavailable instead of any Redis failure."""
         probe = self._admit()
+        started = self.clock()
         try:
             async with asyncio.timeout(self.timeout_s):
-                result = await call()
                 if probe:
                     for hook in self.recovery_hooks:
                         await hook()
-        except (RedisError, OSError, TimeoutError) as exc:
+                result = await call()
+        except TimeoutError as exc:
+            if probe or not self._loop_was_late(started):
+                self._failed(operation, exc)
+            raise CacheUnavailable(operation) from exc
+        except (RedisError, OSError) as exc:
             self._failed(operation, exc)
             raise CacheUnavailable(operation) from exc
         finally:
@@ -77,6 +83,15 @@ class Guard:
             raise CacheUnavailable("Redis is bypassed after a failure")
         self.probing = True
         return True
+
+    def _loop_was_late(self, started: float) -> bool:
+        """A timeout noticed well after it was due: this process was too busy to read the
+        reply, which says nothing about Redis. That call uses PostgreSQL; others carry on."""
+        late = self.clock() - started > 2 * self.timeout_s
+        if late:
+            self.stats.redis_error("late")
+            log.debug("cache call timed out while the event loop was busy")
+        return late
 
     def _failed(self, operation: str, exc: BaseException) -> None:
         self.stats.redis_error(operation)

@@ -18,7 +18,9 @@ import msgpack
 import numpy as np
 import pandas as pd
 
-_ARRAY, _DATETIME, _DATE, _TIMESTAMP, _SERIES, _DATACLASS, _ENUM, _TUPLE, _TIMEDELTA = range(1, 10)
+_ARRAY, _DATETIME, _DATE, _TIMESTAMP, _SERIES, _DATACLASS, _ENUM, _TUPLE, _TIMEDELTA, _INDEX = (
+    range(1, 11)
+)
 _TRUSTED = "services."
 _resolved: dict[str, type] = {}
 
@@ -57,11 +59,12 @@ def _default(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, pd.Series):
-        index = pd.DatetimeIndex(obj.index)
-        tz = str(index.tz) if index.tz is not None else None
-        return _ext(_SERIES, [index.asi8, tz, obj.to_numpy(), obj.name])
+        payload: list[Any] = [_stamps(obj.index), obj.to_numpy(), obj.name]
+        return _ext(_SERIES, payload)
+    if isinstance(obj, pd.DatetimeIndex):
+        return _ext(_INDEX, _stamps(obj))
     if isinstance(obj, pd.Timestamp):
-        return _ext(_TIMESTAMP, [obj.value, str(obj.tz) if obj.tz is not None else None])
+        return _ext(_TIMESTAMP, [obj.value, obj.unit, _tz(obj.tz)])
     if isinstance(obj, datetime):
         return _ext(_DATETIME, obj.isoformat())
     if isinstance(obj, date):
@@ -76,6 +79,23 @@ def _default(obj: Any) -> Any:
         fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
         return _ext(_DATACLASS, [_name(type(obj)), fields])
     raise TypeError(f"cannot cache a value of type {type(obj).__name__}")
+
+
+def _tz(tz: Any) -> str | None:
+    return None if tz is None else str(tz)
+
+
+def _stamps(index: pd.Index) -> list[Any]:
+    stamps = pd.DatetimeIndex(index)
+    return [stamps.asi8, stamps.unit, _tz(stamps.tz), stamps.freqstr, stamps.name]
+
+
+def _index(
+    i8: np.ndarray[Any, Any], unit: str, tz: str | None, freq: str | None, name: Any
+) -> pd.DatetimeIndex:
+    naive = pd.DatetimeIndex(np.asarray(i8, dtype=np.int64).view(f"datetime64[{unit}]"))
+    index = naive.tz_localize("UTC").tz_convert(tz) if tz else naive
+    return pd.DatetimeIndex(index, freq=freq, name=name) if freq else index.rename(name)
 
 
 def _array(dtype: str, shape: list[int], raw: bytes) -> np.ndarray[Any, Any]:
@@ -96,11 +116,13 @@ def _ext_hook(code: int, data: bytes) -> Any:
     if code == _TIMEDELTA:
         return timedelta(*payload)
     if code == _TIMESTAMP:
-        return pd.Timestamp(payload[0], tz=payload[1])
+        value, unit, tz = payload
+        return pd.Timestamp(value, tz=tz).as_unit(unit)
+    if code == _INDEX:
+        return _index(*payload)
     if code == _SERIES:
-        index = pd.DatetimeIndex(np.asarray(payload[0], dtype="datetime64[ns]"))
-        index = index.tz_localize("UTC").tz_convert(payload[1]) if payload[1] else index
-        return pd.Series(payload[2], index=index, name=payload[3])
+        stamps, values, name = payload
+        return pd.Series(values, index=_index(*stamps), name=name)
     if code == _TUPLE:
         return tuple(payload)
     if code == _ENUM:

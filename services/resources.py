@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -69,11 +71,14 @@ def create_engine(settings: Settings, url: str) -> AsyncEngine:
 
 
 def create_redis(settings: Settings, url: str) -> Redis:
+    # One immediate retry on a broken connection: after a Redis restart every pooled
+    # connection is dead, and a backoff would outlast the cache's short call timeout.
     return Redis.from_url(
         url,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
         health_check_interval=15,
+        retry=Retry(NoBackoff(), 1),
     )
 
 

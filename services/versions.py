@@ -6,7 +6,7 @@ token replaced on every change. Redis holds the current versions under
 :func:`keys.version_key`; the reasoning behind the write protocol is in docs/caching.md:
 
 - a write first counts itself in :func:`keys.pending_key` and deletes the version, then
-  commits, then sets the new version once no other write is pending;
+  commits; the last of the writes in flight to end sets the newest version they committed;
 - while a write is pending, or after Redis lost a version, the version is unknown: values
   use the version read from PostgreSQL, responses are recomputed;
 - a write that could not reach Redis is remembered in the process and its versions are
@@ -72,22 +72,38 @@ class Dependencies:
         return self.reason is None and CATALOG.name in self.versions
 
 
+# The pending key is a hash: a "w:<id>" field per write in flight (so a retried command
+# changes nothing), v (the newest version they committed) and unknown (one of them failed).
+# The last write to end sets the version.
 _BEGIN = """
-redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], 'w:' .. ARGV[1], 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('DEL', KEYS[2])
 return 1
 """
-# ARGV: version ('' when unknown), 'max' for sequence numbers or 'set' for tokens, TTL ms
+# ARGV: write id, version ('' when unknown), 'max' (sequence numbers) or 'set' (tokens), TTL ms
 _END = """
-if redis.call('DECR', KEYS[1]) > 0 then return 0 end
-redis.call('DEL', KEYS[1])
-if ARGV[1] == '' then return 0 end
-if ARGV[2] == 'max' then
-  local current = tonumber(redis.call('GET', KEYS[2]))
-  if current and current >= tonumber(ARGV[1]) then return 0 end
+redis.call('HDEL', KEYS[1], 'w:' .. ARGV[1])
+if ARGV[2] == '' then
+  redis.call('HSET', KEYS[1], 'unknown', 1)
+elseif ARGV[3] == 'max' then
+  local seen = tonumber(redis.call('HGET', KEYS[1], 'v'))
+  if not seen or seen < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], 'v', ARGV[2]) end
+else
+  redis.call('HSET', KEYS[1], 'v', ARGV[2])
 end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 2) == 'w:' then return 0 end
+end
+local unknown = redis.call('HGET', KEYS[1], 'unknown')
+local version = redis.call('HGET', KEYS[1], 'v')
+redis.call('DEL', KEYS[1])
+if unknown or not version then return 0 end
+if ARGV[3] == 'max' then
+  local current = tonumber(redis.call('GET', KEYS[2]))
+  if current and current >= tonumber(version) then return 0 end
+end
+redis.call('SET', KEYS[2], version, 'PX', ARGV[4])
 return 1
 """
 _REMEMBER = """
@@ -119,6 +135,7 @@ class Write:
     """Collects what a write committed, for :meth:`VersionStore.writing`."""
 
     versions: dict[str, str] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def committed(self, dep: Dep, version: int | None = None) -> None:
         self.versions[dep.name] = uuid.uuid4().hex if dep == CATALOG else str(version)
@@ -132,6 +149,7 @@ class VersionStore:
         self.guard = guard
         self.sessions = sessions
         self.dirty: set[str] = set()  # versions that may be stale in Redis
+        self.pending_ttl_ms = PENDING_TTL_MS
         self._begin = redis.register_script(_BEGIN)
         self._end = redis.register_script(_END)
         self._remember = redis.register_script(_REMEMBER)
@@ -202,24 +220,24 @@ class VersionStore:
     async def writing(self, deps: Sequence[Dep]) -> AsyncIterator[Write]:
         """Around a write transaction: ``write.committed(dep, last_seq)`` after the commit."""
         names = [dep.name for dep in deps]
-        began = await self._begin_write(names)
         write = Write()
+        began = await self._begin_write(write.id, names)
         try:
             yield write
         finally:
             if began:
-                await self._end_write(names, write.versions)
+                await self._end_write(write.id, names, write.versions)
             else:
                 self._lost(names)
 
-    async def _begin_write(self, names: list[str]) -> bool:
+    async def _begin_write(self, write_id: str, names: list[str]) -> bool:
         if not names:
             return True
 
         async def run() -> None:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for name in names:
-                    await self._begin(_keys(name), [PENDING_TTL_MS], client=pipe)
+                    await self._begin(_keys(name), [write_id, self.pending_ttl_ms], client=pipe)
                 await pipe.execute()
 
         try:
@@ -228,7 +246,9 @@ class VersionStore:
             return False
         return True
 
-    async def _end_write(self, names: list[str], versions: Mapping[str, str]) -> None:
+    async def _end_write(
+        self, write_id: str, names: list[str], versions: Mapping[str, str]
+    ) -> None:
         if not names:
             return
 
@@ -236,7 +256,8 @@ class VersionStore:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for name in names:
                     mode, ttl = ("set", CATALOG_TTL_MS) if name == CATALOG.name else ("max", 0)
-                    args: list[str | int] = [versions.get(name, ""), mode, ttl or VERSION_TTL_MS]
+                    version = versions.get(name, "")
+                    args: list[str | int] = [write_id, version, mode, ttl or VERSION_TTL_MS]
                     await self._end(_keys(name), args, client=pipe)
                 await pipe.execute()
 

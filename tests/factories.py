@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.bulk import PERFORMANCE, copy_rows
-from services.db.models import Account, Strategy
+from services.db.models import Account, Benchmark, Strategy
 from services.resources import Resources
 from services.versions import CATALOG
 
@@ -21,17 +21,22 @@ async def create_strategy(
     points: Sequence[tuple[datetime, float, float]] = (),
     slug: str | None = None,
     account: str = "tests",
+    benchmark: str | None = None,
 ) -> int:
     """A strategy with the given (ts, nav, cash_flow) points; returns its id."""
     slug = slug or f"test-{uuid.uuid4().hex[:12]}"
     async with resources.cache.versions.writing([CATALOG]) as write:
-        strategy_id = await _insert(resources, slug, account, points)
+        strategy_id = await _insert(resources, slug, account, points, benchmark)
         write.committed(CATALOG)
     return strategy_id
 
 
 async def _insert(
-    resources: Resources, slug: str, account: str, points: Sequence[tuple[datetime, float, float]]
+    resources: Resources,
+    slug: str,
+    account: str,
+    points: Sequence[tuple[datetime, float, float]],
+    benchmark: str | None,
 ) -> int:
     async with resources.engine.begin() as conn:
         await conn.execute(insert(Account).values(name=account).on_conflict_do_nothing())
@@ -47,6 +52,9 @@ async def _insert(
                     asset_class="EQUITY",
                     base_currency="USD",
                     account_id=account_id,
+                    benchmark_id=select(Benchmark.id)
+                    .where(Benchmark.symbol == benchmark)
+                    .scalar_subquery(),
                 )
                 .returning(Strategy.id)
             )
