@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from loaders.analytics import AnalyticsLoaders
 from loaders.benchmarks import (
     BenchmarkBySymbolLoader,
     LatestByBenchmarkLoader,
@@ -30,6 +31,7 @@ class Loaders:
     benchmark_by_symbol: BenchmarkBySymbolLoader
     latest_by_benchmark: LatestByBenchmarkLoader
     series_by_benchmark: SeriesByBenchmarkLoader
+    analytics: AnalyticsLoaders
     versions: VersionsByDepLoader
 
     @classmethod
@@ -40,12 +42,22 @@ class Loaders:
         versions = VersionsByDepLoader(resources, dependencies)
         latest_strategy = LatestByStrategyLoader(resources, versions)
         latest_benchmark = LatestByBenchmarkLoader(resources, versions)
+        series_strategy = SeriesByStrategyLoader(resources, versions, latest_strategy)
+        series_benchmark = SeriesByBenchmarkLoader(resources, versions, latest_benchmark)
         return cls(
             strategy_by_id=StrategyByIdLoader(resources, versions),
             latest_by_strategy=latest_strategy,
-            series_by_strategy=SeriesByStrategyLoader(resources, versions, latest_strategy),
+            series_by_strategy=series_strategy,
             benchmark_by_symbol=BenchmarkBySymbolLoader(resources, versions),
             latest_by_benchmark=latest_benchmark,
-            series_by_benchmark=SeriesByBenchmarkLoader(resources, versions, latest_benchmark),
+            series_by_benchmark=series_benchmark,
+            analytics=AnalyticsLoaders.create(
+                resources,
+                versions,
+                latest_strategy,
+                series_strategy,
+                latest_benchmark,
+                series_benchmark,
+            ),
             versions=versions,
         )

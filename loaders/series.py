@@ -41,7 +41,7 @@ class LatestLoader(CachedLoader[int, Latest | None]):
     def describe(self, key: int) -> str:
         return str(key)
 
-    async def compute(self, keys: list[int]) -> list[Latest | None]:
+    async def compute_many(self, keys: list[int]) -> list[Latest | None]:
         async with self.resources.sessions() as session:
             found = await fetch_latest(session, self.table, keys)
         return [found.get(key) for key in keys]
@@ -65,7 +65,7 @@ class SeriesLoader(CachedLoader[SeriesKey, Series]):
     def describe(self, key: SeriesKey) -> str:
         return f"{key.entity_id}:{key.window.cache_key}:{key.interval.value}"
 
-    async def compute(self, keys: list[SeriesKey]) -> list[Series]:
+    async def compute_many(self, keys: list[SeriesKey]) -> list[Series]:
         latest = await self.latest.load_many([k.entity_id for k in keys])
         requests = [
             SeriesRequest(k.entity_id, resolve(k.window, as_of(last)), k.interval)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loaders import SeriesKey
+from resolvers.blends import blend_latest, blend_series
 from resolvers.strategies import to_window
 from schema.context import Info
 from schema.types.benchmarks import Benchmark
@@ -26,6 +27,8 @@ async def all_benchmarks(info: Info) -> list[Benchmark]:
 
 
 async def benchmark_latest(info: Info, record: BenchmarkRecord) -> LatestPoint | None:
+    if record.is_blend:
+        return await blend_latest(info, record)
     latest = await info.context.loaders.latest_by_benchmark.load(record.id)
     if latest is None:
         return None
@@ -37,6 +40,9 @@ async def benchmark_latest(info: Info, record: BenchmarkRecord) -> LatestPoint |
 async def benchmark_series(
     info: Info, record: BenchmarkRecord, window: WindowInput | None, interval: Interval
 ) -> BenchmarkSeries:
+    if record.is_blend:
+        series = await blend_series(info, record, to_window(window), interval)
+        return BenchmarkSeries(interval=interval, _series=series)
     key = SeriesKey(record.id, to_window(window), interval)
     series = await info.context.loaders.series_by_benchmark.load(key)
     return BenchmarkSeries(interval=interval, _series=series)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import StreamExecutionResult
 
 from services.errors import PerfgraphError
 
@@ -44,12 +45,22 @@ class ErrorMapping(SchemaExtension):
             {"code": "INTERNAL", "requestId": request_id},
         )
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
+    def _map_result(self, result: object) -> None:
         errors = getattr(result, "errors", None)
         if result is None or not errors:
             return
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
-        result.errors = [self._map(error, request_id) for error in errors]
+        result.errors = [self._map(error, request_id) for error in errors]  # type: ignore[attr-defined]
+
+    def on_operation(self) -> Iterator[None]:
+        self._streamed = False
+        yield
+        if not self._streamed:
+            self._map_result(self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Subscriptions: each result is mapped before it reaches the client."""
+        self._streamed = True
+        self._map_result(result)
+        yield None

@@ -1,129 +1,148 @@
 """Whole-response cache for identical queries, in front of GraphQL execution (ASGI middleware).
 
-A POSTed query with the same document, variables, operation name and access scope as a
-stored response is answered with the stored bytes while every version the response
-depended on is current, without parsing or executing it. Otherwise the request runs as
-usual with a :class:`Dependencies` recorder in its ASGI scope (the loaders fill it), and a
-response without errors is stored with those versions. Mutations, subscriptions, GET
-requests and responses with errors or extensions are never stored. Concurrent identical
-misses in one process execute once. ``Cache-Control: no-cache`` skips the lookup (the fresh
-response is still stored). See docs/caching.md.
+A POSTed query with the same document, variables, operation name and access (the
+principal's account, scopes and grants) as a stored response is answered with the stored
+bytes while every version the response depended on is current: no parsing, validation or
+execution. The principal is authenticated first and, unless anonymous, charged the stored
+query cost against its rate limit, exactly as an executed request would be.
+
+Otherwise the request runs as usual with a :class:`Dependencies` recorder in its ASGI scope
+(the loaders fill it), and a response with nothing but ``data`` is stored with those
+versions. Mutations, subscriptions, GET requests, persisted-query hashes without a document
+and responses with errors or extensions are never stored. Concurrent identical misses in one
+process execute once. ``Cache-Control: no-cache`` skips the lookup (the fresh response is
+still stored). See docs/caching.md.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+import strawberry
+from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schema.cost import analyse
+from schema.http import authenticate_request
+from schema.limits import rate_limit
 from services import _tally
 from services.access import Principal
+from services.ratelimit import RateLimiter
 from services.resources import Resources
 from services.response_cache import StoredResponse, response_key
 from services.versions import CATALOG, Dependencies
 
-log = logging.getLogger("perfgraph.cache")
 DEPENDENCIES = "perfgraph.dependencies"  # the ASGI scope key the context reads
-PrincipalOf = Callable[[Request], Awaitable[Principal]]
-_JSON = [(b"content-type", b"application/json")]
 
 
 @lru_cache(maxsize=1024)
-def is_query(document: str, operation: str | None) -> bool:
+def query_document(document: str, operation: str | None) -> DocumentNode | None:
+    """The parsed document if the operation it runs is a query; None otherwise."""
     try:
-        found = get_operation_ast(parse(document), operation)
+        parsed = parse(document)
     except GraphQLError:
-        return False
-    return found is not None and found.operation is OperationType.QUERY
+        return None
+    found = get_operation_ast(parsed, operation)
+    return parsed if found is not None and found.operation is OperationType.QUERY else None
+
+
+def access_scope(principal: Principal) -> str:
+    """Everything that decides what the principal sees: a withdrawn grant changes it."""
+    return orjson.dumps(
+        [
+            principal.kind,
+            principal.name,
+            principal.account_id,
+            sorted(principal.scopes),
+            sorted(principal.granted),
+            principal.read_all,
+        ]
+    ).decode()
+
+
+@dataclass(frozen=True)
+class Cacheable:
+    key: str
+    principal: Principal
+    document: DocumentNode
+    variables: dict[str, Any] | None
 
 
 class ResponseCacheMiddleware:
-    def __init__(self, app: ASGIApp, *, path: str, principal_of: PrincipalOf) -> None:
+    def __init__(self, app: ASGIApp, *, path: str, schema: strawberry.Schema) -> None:
         self.app = app
         self.path = path
-        self.principal_of = principal_of
-        self._flights: dict[str, asyncio.Future[bytes | None]] = {}
+        self.schema = schema
+        self._flights: dict[str, asyncio.Future[StoredResponse | None]] = {}
+        self._limiter: RateLimiter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._applies(scope):
+        resources = self._resources(scope)
+        if resources is None:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
         replay = _replay(body, receive)
-        key = await self._key(scope, body)
-        if key is None:
+        request = await _cacheable(resources, scope, body)
+        if request is None:
             await self.app(scope, replay, send)
             return
-        resources: Resources = scope["app"].state.resources
+        scope.setdefault("state", {})["principal"] = request.principal  # not authenticated twice
         if _wants_fresh(scope):  # executed now, and still stored for the next request
-            await self._execute(key, resources, scope, replay, send)
+            await self._execute(request, resources, scope, replay, send)
             return
-        stored = await resources.cache.responses.fetch(key)
-        if stored is not None:
+        stored = await resources.cache.responses.fetch(request.key)
+        if stored is not None and await self._charge(resources, request.principal, stored.cost):
             await _send_bytes(send, stored.body, b"hit")
             return
-        flight = self._flights.get(key)
-        if flight is not None:
+        flight = self._flights.get(request.key)
+        if flight is not None and stored is None:
             shared = await asyncio.shield(flight)
-            if shared is not None:
-                await _send_bytes(send, shared, b"coalesced")
+            if shared is not None and await self._charge(resources, request.principal, shared.cost):
+                await _send_bytes(send, shared.body, b"coalesced")
                 return
-            await self.app(scope, replay, send)
-            return
-        await self._lead(key, resources, scope, replay, send)
+        await self._lead(request, resources, scope, replay, send)
 
-    def _applies(self, scope: Scope) -> bool:
+    def _resources(self, scope: Scope) -> Resources | None:
+        """The resources when this request may use the cache; None to pass it through."""
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
-            return False
+            return None
         resources: Resources | None = getattr(scope["app"].state, "resources", None)
-        return resources is not None and resources.settings.response_cache_enabled
+        if resources is None or not resources.settings.response_cache_enabled:
+            return None
+        return resources
 
-    async def _key(self, scope: Scope, body: bytes) -> str | None:
-        """The cache key of a cacheable request; None for anything else."""
-        headers = dict(scope["headers"])
-        if not headers.get(b"content-type", b"").startswith(b"application/json"):
-            return None
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(payload, dict):
-            return None
-        query, variables = payload.get("query"), payload.get("variables")
-        operation = payload.get("operationName")
-        if not isinstance(query, str) or not isinstance(variables, dict | None):
-            return None
-        if not isinstance(operation, str | None) or not is_query(query, operation):
-            return None
-        try:
-            principal = await self.principal_of(Request(scope))
-        except Exception:  # the view reports authentication errors; nothing to cache
-            return None
-        return response_key(principal.scope_key, query, variables, operation)
+    async def _charge(self, resources: Resources, principal: Principal, cost: int) -> bool:
+        """The rate limit an executed query would have spent; refused: execute it (429)."""
+        if principal.kind == "anonymous":
+            return True
+        self._limiter = self._limiter or RateLimiter(resources.redis)
+        limit, units = rate_limit(principal, resources.settings, cost)
+        return (await self._limiter.hit(principal.scope_key, limit, units)).allowed
 
     async def _lead(
-        self, key: str, resources: Resources, scope: Scope, receive: Receive, send: Send
+        self, request: Cacheable, resources: Resources, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        flight: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
-        self._flights[key] = flight
-        body = None
+        flight: asyncio.Future[StoredResponse | None] = asyncio.get_running_loop().create_future()
+        self._flights.setdefault(request.key, flight)
+        stored = None
         try:
-            body = await self._execute(key, resources, scope, receive, send)
+            stored = await self._execute(request, resources, scope, receive, send)
         finally:
-            self._flights.pop(key, None)
-            flight.set_result(body)  # None: the waiters execute the request themselves
+            if self._flights.get(request.key) is flight:
+                del self._flights[request.key]
+            flight.set_result(stored)  # None: the waiters execute the request themselves
 
     async def _execute(
-        self, key: str, resources: Resources, scope: Scope, receive: Receive, send: Send
-    ) -> bytes | None:
-        """Run the request, record what it read, store it if it may be; its bytes if stored."""
+        self, request: Cacheable, resources: Resources, scope: Scope, receive: Receive, send: Send
+    ) -> StoredResponse | None:
+        """Run the request, record what it read, and store it if it may be."""
         dependencies = Dependencies()
         token = await resources.cache.versions.catalog_token()
         if token is None:
@@ -146,9 +165,38 @@ class ResponseCacheMiddleware:
         body = b"".join(chunks)
         if status != 200 or not dependencies.cacheable or not _only_data(body):
             return None
-        stored = StoredResponse(body, dict(dependencies.versions), tally.statements)
-        await resources.cache.responses.store(key, stored)
-        return body
+        settings = resources.settings
+        usage = analyse(
+            self.schema._schema, request.document, request.variables, settings.default_page_size
+        )
+        stored = StoredResponse(body, dict(dependencies.versions), tally.statements, usage.cost)
+        await resources.cache.responses.store(request.key, stored)
+        return stored
+
+
+async def _cacheable(resources: Resources, scope: Scope, body: bytes) -> Cacheable | None:
+    """The request, if it is a query the cache may answer; None for anything else."""
+    headers = dict(scope["headers"])
+    if not headers.get(b"content-type", b"").startswith(b"application/json"):
+        return None
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    query, variables = payload.get("query"), payload.get("variables")
+    operation = payload.get("operationName")
+    if not isinstance(query, str) or not isinstance(variables, dict | None):
+        return None
+    document = query_document(query, operation) if isinstance(operation, str | None) else None
+    if document is None:
+        return None
+    principal = await authenticate_request(resources, Request(scope))
+    if not isinstance(principal, Principal):
+        return None  # the view answers 401
+    key = response_key(access_scope(principal), query, variables, operation)
+    return Cacheable(key, principal, document, variables)
 
 
 def _wants_fresh(scope: Scope) -> bool:
@@ -193,8 +241,9 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 async def _send_bytes(send: Send, body: bytes, how: bytes) -> None:
     headers: list[tuple[bytes, bytes]] = [
-        *_JSON,
+        (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", uuid.uuid4().hex.encode()),
         (b"x-cache", how),
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})

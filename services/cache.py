@@ -240,6 +240,8 @@ class _Batch(Generic[K, V]):
             return
         encoded: list[tuple[str, bytes]] = []
         for name, value in values.items():
+            if isinstance(value, BaseException):
+                continue  # a key that failed on its own: computed again next time
             try:
                 encoded.append((name, _codec.encode(value)))
             except TypeError as exc:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from services import cli_keys
 from services.config import Settings, get_settings
 from services.errors import PerfgraphError
 from services.resources import Resources, open_resources
@@ -18,6 +19,10 @@ from services.resources import Resources, open_resources
 app = typer.Typer(help="perfgraph: strategy performance over GraphQL.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo data set (real market history).", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+app.add_typer(cli_keys.accounts_app, name="accounts")
+app.add_typer(cli_keys.keys_app, name="keys")
+app.add_typer(cli_keys.grants_app, name="grants")
+app.add_typer(cli_keys.queries_app, name="queries")
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -61,6 +66,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         ws="websockets-sansio",
+        ws_max_size=settings.ws_max_message_bytes,  # also checked by the app (schema/ws.py)
         log_level="info",
     )
 

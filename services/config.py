@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.errors import ConfigurationError
@@ -47,6 +47,42 @@ class Settings(BaseSettings):
     cache_timeout_s: float = Field(default=0.25, gt=0, le=30, description="per cache call")
     cache_retry_s: float = Field(default=2.0, gt=0, le=300, description="Redis retry after failure")
 
+    # Authentication (see services/auth.py). Bearer tokens: HS256 with a shared secret, or
+    # RS256 verified with the identity provider's public key (PEM).
+    jwt_secret: SecretStr | None = Field(default=None, description="HS256 secret, >= 32 bytes")
+    jwt_public_key: str | None = Field(default=None, description="RS256 public key (PEM)")
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    auth_cache_ttl_s: int = Field(default=10, ge=0, le=3600)
+    auth_recheck_s: float = Field(default=5.0, gt=0, le=60)
+
+    # Query limits (see schema/limits.py).
+    max_depth: int = Field(default=10, ge=2, le=100)
+    max_aliases: int = Field(default=15, ge=0, le=1000)
+    max_tokens: int = Field(default=2000, ge=100, le=100_000)
+    max_cost: int = Field(default=50_000, ge=100)
+    max_duplicate_fields: int = Field(default=20, ge=1, le=1000)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    # Rate limits (see services/ratelimit.py): a GCRA bucket per principal, in cost units.
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    rate_limit_burst: int = Field(default=120, ge=1)
+    rate_limit_cost_unit: int = Field(default=1000, ge=1)
+
+    # Persisted queries (see services/persisted_queries.py).
+    apq_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    partner_allowlist: bool = Field(
+        default=False, description="API-key principals may only run registered documents"
+    )
+
+    # WebSockets (graphql-transport-ws).
+    ws_init_timeout_s: float = Field(default=5.0, gt=0, le=10)
+    ws_max_subscriptions: int = Field(default=20, ge=1, le=20)
+    ws_max_message_bytes: int = Field(default=65_536, ge=1024)
+    allowed_origins: str = Field(
+        default="", description="comma-separated origins of pages allowed to open WebSockets"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
@@ -67,6 +103,25 @@ class Settings(BaseSettings):
             raise ValueError("must be a Redis URL (redis://, rediss:// or unix://)")
         return value
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (HS256 needs a high-entropy secret)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_jwt_algorithm(self) -> Settings:
+        if self.jwt_secret is not None and self.jwt_public_key:
+            raise ValueError("set PERFGRAPH_JWT_SECRET (HS256) or PERFGRAPH_JWT_PUBLIC_KEY (RS256)")
+        return self
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
@@ -79,6 +134,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(
             f"PERFGRAPH_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            if err["loc"]
+            else err["msg"]
             for err in exc.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}") from exc

@@ -4,7 +4,9 @@
     ├── ConfigurationError      a setting is missing or invalid (start-up)
     ├── ServiceUnavailable      PostgreSQL or Redis cannot be reached
     ├── NotFound                a named entity does not exist
+    ├── Unauthenticated         credentials are missing, malformed, unknown, expired or revoked
     ├── PermissionDenied        the principal may not see or change it
+    ├── RateLimited             the principal spent its request budget; retry after a delay
     └── InvalidInput            arguments are malformed or inconsistent
         └── InvalidWindow       a performance window cannot be resolved
 
@@ -31,8 +33,20 @@ class NotFound(PerfgraphError):
     code = "NOT_FOUND"
 
 
+class Unauthenticated(PerfgraphError):
+    code = "UNAUTHENTICATED"
+
+
 class PermissionDenied(PerfgraphError):
     code = "FORBIDDEN"
+
+
+class RateLimited(PerfgraphError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class InvalidInput(PerfgraphError):

@@ -52,3 +52,18 @@ def response_key(digest: str) -> str:
 
 def rate_limit_key(principal: str) -> str:
     return f"{PREFIX}:rate:{principal}"
+
+
+def api_key_cache_key(key_hash: str) -> str:
+    """A verified API key's principal (account, scopes, grants), cached briefly."""
+    return f"{PREFIX}:auth:key:{key_hash}"
+
+
+def account_cache_key(account: str) -> str:
+    """An account's id and grants, for bearer-token principals, cached briefly."""
+    return f"{PREFIX}:auth:account:{account}"
+
+
+def persisted_query_key(sha256: str) -> str:
+    """A document registered through automatic persisted queries, by its SHA-256."""
+    return f"{PREFIX}:apq:{sha256}"

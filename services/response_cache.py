@@ -30,20 +30,21 @@ LOCAL_BYTES = 64 * 1024 * 1024
 @dataclass(frozen=True)
 class StoredResponse:
     body: bytes
-    versions: dict[str, str]
-    statements: int
+    versions: dict[str, str]  # dependency name -> version the response was computed at
+    statements: int  # SQL statements it cost
+    cost: int  # the query's cost, charged to rate limits on every hit
 
     def encode(self) -> bytes:
-        packed: bytes = msgpack.packb([self.versions, self.statements, self.body])
+        packed: bytes = msgpack.packb([self.versions, self.statements, self.cost, self.body])
         return packed
 
     @classmethod
     def decode(cls, data: bytes | str) -> StoredResponse | None:
         try:
-            versions, statements, body = msgpack.unpackb(data)
+            versions, statements, cost, body = msgpack.unpackb(data)
         except (ValueError, TypeError):
             return None
-        return cls(body, versions, statements)
+        return cls(body, versions, statements, cost)
 
 
 def response_key(

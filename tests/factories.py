@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from services import api_keys
 from services.bulk import PERFORMANCE, copy_rows
 from services.db.models import Account, Benchmark, Strategy
 from services.resources import Resources
@@ -62,3 +63,32 @@ async def _insert(
         if points:
             await copy_rows(conn, PERFORMANCE, strategy_id, list(points))
     return strategy_id
+
+
+async def create_account(resources: Resources, name: str | None = None) -> str:
+    """A new account; returns its name."""
+    name = name or f"acct-{uuid.uuid4().hex[:12]}"
+    async with resources.sessions.begin() as session:
+        await api_keys.create_account(session, name=name)
+    return name
+
+
+async def create_key(
+    resources: Resources,
+    *,
+    account: str,
+    scopes: Sequence[str] = ("read",),
+    expires_at: datetime | None = None,
+    rate_limit_per_minute: int | None = None,
+) -> str:
+    """A new API key for ``account``; returns the key itself."""
+    async with resources.sessions.begin() as session:
+        created = await api_keys.create_api_key(
+            session,
+            account=account,
+            name="test",
+            scopes=scopes,
+            expires_at=expires_at,
+            rate_limit_per_minute=rate_limit_per_minute,
+        )
+    return created.key

@@ -17,7 +17,7 @@ from schema.app import create_app
 from services.cache_stats import CacheStats, KindStats
 from services.resources import Resources, open_resources
 from tests.conftest import GraphQLClient, StatementCounter
-from tests.factories import create_strategy
+from tests.factories import create_account, create_key, create_strategy
 from tests.redis_server import RedisServer
 
 DASHBOARD = """
@@ -29,9 +29,12 @@ query Dashboard($search: String!) {
       performance(window: {preset: ONE_YEAR}, interval: DAY) {
         count columns { timestamps nav returns cumulativeReturn drawdown }
       }
-      benchmark {
-        symbol latest { value }
-        series(window: {preset: ONE_YEAR}) { columns { level returns } }
+      metrics(window: {preset: ONE_YEAR}) {
+        totalReturn cagr annualVolatility sharpe sortino maxDrawdown
+      }
+      comparison(benchmark: {symbol: "SPX"}, window: {preset: ONE_YEAR}) {
+        excessReturn alpha beta correlation trackingError informationRatio
+        series { timestamps relative }
       }
     }
   }
@@ -55,6 +58,13 @@ async def dashboard_strategies(resources: Resources) -> str:
         points = [(d, float(v), 0.0) for d, v in zip(days, navs, strict=True)]
         await create_strategy(resources, points=points, slug=f"{prefix}{n:02d}", benchmark="SPX")
     return prefix
+
+
+async def writer(resources: Resources, client: httpx.AsyncClient) -> GraphQLClient:
+    """A client with a key that may record performance for the factory's strategies."""
+    account = await create_account(resources, "tests")
+    key = await create_key(resources, account=account, scopes=["read", "write:performance"])
+    return GraphQLClient(client).with_key(key)
 
 
 def nodes(data: Any) -> list[Any]:
@@ -105,20 +115,20 @@ async def test_the_value_cache_alone_leaves_only_the_metadata_statements(
     assert again.json() == first.json()
     assert not any("performance_points" in s or "benchmark_prices" in s for s in sql.statements)
     assert len(sql) == 2  # the strategy page and the benchmark record
-    for kind in ("strategy-latest", "strategy-series", "benchmark-latest", "benchmark-series"):
-        changes = delta(resources.cache.stats, before, kind)
-        assert changes.computed == 0
-        assert changes.hits > 0
+    for kind in ("strategy-latest", "strategy-series", "metrics", "comparison"):
+        assert delta(resources.cache.stats, before, kind).hits == 20
+    assert resources.cache.stats.total().computed == before.total().computed
 
 
 async def test_a_new_point_recomputes_only_its_strategy_and_is_served_at_once(
-    resources: Resources, gql: GraphQLClient, sql: StatementCounter
+    resources: Resources, client: httpx.AsyncClient, gql: GraphQLClient, sql: StatementCounter
 ) -> None:
     variables = {"search": await dashboard_strategies(resources)}
     before_write = nodes(await gql(DASHBOARD, variables))
     target = before_write[3]
     point = {"timestamp": (LAST_DAY + timedelta(days=1)).isoformat(), "nav": 123.25}
-    recorded = await gql(RECORD, {"id": target["id"], "points": [point]})
+    recording = await writer(resources, client)
+    recorded = await recording(RECORD, {"id": target["id"], "points": [point]})
     assert recorded["recordPerformance"]["lastSeq"] == target["lastSeq"] + 1
     before = copy.deepcopy(resources.cache.stats)
     sql.reset()
@@ -128,14 +138,16 @@ async def test_a_new_point_recomputes_only_its_strategy_and_is_served_at_once(
     assert changed["lastSeq"] == target["lastSeq"] + 1
     assert changed["performance"]["columns"]["nav"][-1] == 123.25
     assert after_write[:3] + after_write[4:] == before_write[:3] + before_write[4:]
-    for kind in ("strategy-latest", "strategy-series"):
+    assert changed["comparison"] != target["comparison"]
+    for kind in ("strategy-latest", "strategy-series", "metrics", "comparison"):
         changes = delta(resources.cache.stats, before, kind)
         assert (changes.computed, changes.hits) == (1, 19)
-    for kind in ("benchmark-latest", "benchmark-series"):
-        assert delta(resources.cache.stats, before, kind).computed == 0
+    # The S&P 500 itself did not change: only its slice over the strategy's new span is new.
+    assert delta(resources.cache.stats, before, "benchmark-latest").computed == 0
+    assert delta(resources.cache.stats, before, "benchmark-series").computed <= 1
     series_statements = [s for s in sql.statements if "performance_points" in s]
     assert len(series_statements) == 2  # the strategy's latest point and its series
-    assert not any("benchmark_prices" in s for s in sql.statements)
+    assert len([s for s in sql.statements if "benchmark_prices" in s]) <= 1
 
 
 async def test_fifty_identical_cold_requests_compute_each_value_once(
@@ -146,8 +158,9 @@ async def test_fifty_identical_cold_requests_compute_each_value_once(
     responses = await asyncio.gather(*(post(client, variables) for _ in range(50)))
     assert all(r.content == responses[0].content for r in responses)
     assert {r.headers["x-cache"] for r in responses} == {"miss", "coalesced"}
-    for kind in ("strategy-latest", "strategy-series"):
+    for kind in ("strategy-latest", "strategy-series", "metrics", "comparison"):
         assert delta(resources.cache.stats, before, kind).computed == 20
+    # The S&P 500 over each strategy's span (the same span for all 20: computed once)
     for kind in ("benchmark-latest", "benchmark-series"):
         assert delta(resources.cache.stats, before, kind).computed <= 1
 
@@ -166,32 +179,47 @@ async def test_fifty_cold_executions_still_compute_each_value_once(resources: Re
     finally:
         await patient.close()
     assert all(r.content == responses[0].content for r in responses)
-    for kind in ("strategy-latest", "strategy-series"):
+    for kind in ("strategy-latest", "strategy-series", "metrics", "comparison"):
         assert patient.cache.stats.kind(kind).computed == 20
     for kind in ("benchmark-latest", "benchmark-series"):
         assert patient.cache.stats.kind(kind).computed <= 1
     assert patient.cache.stats.redis_errors == 0
 
 
+class Clock:
+    """The breaker's clock, moved by the test: retries happen when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def after_the_retry_interval(self) -> None:
+        self.now += 60.0
+
+
 @pytest.fixture
-async def own_redis(resources: Resources) -> AsyncIterator[tuple[RedisServer, Resources]]:
+async def own_redis(
+    resources: Resources,
+) -> AsyncIterator[tuple[RedisServer, Resources, Clock]]:
     """The app's database with a Redis server this test may stop: never the shared one."""
     server = RedisServer()
     server.start()
-    update = {"redis_url": server.url, "cache_retry_s": 0.2, "cache_timeout_s": 0.5}
+    update = {"redis_url": server.url, "cache_retry_s": 30, "cache_timeout_s": 0.5}
     opened = await open_resources(resources.settings.model_copy(update=update))
+    clock = opened.cache.guard.clock = Clock()
     try:
-        yield server, opened
+        yield server, opened, clock
     finally:
         await opened.close()
         server.stop()
 
 
 async def test_redis_stopped_mid_run_then_back(
-    resources: Resources, own_redis: tuple[RedisServer, Resources]
+    resources: Resources, own_redis: tuple[RedisServer, Resources, Clock]
 ) -> None:
-    server, own = own_redis
-    own.cache.guard.retry_s = 2.0  # no retries while it is down, however slow this machine
+    server, own, clock = own_redis
     variables = {"search": await dashboard_strategies(resources)}
     transport = httpx.ASGITransport(app=create_app(resources=own))
     async with httpx.AsyncClient(transport=transport, base_url="http://perfgraph.test") as c:
@@ -208,7 +236,7 @@ async def test_redis_stopped_mid_run_then_back(
         assert own.cache.stats.redis_errors == errors  # bypassed, not retried per request
         assert own.cache.stats.bypassed > 0
         server.start()  # empty: a restarted Redis
-        await asyncio.sleep(2.05)
+        clock.after_the_retry_interval()
         assert (await post(c, variables)).json() == first.json()
         back = await post(c, variables)
         assert back.headers["x-cache"] == "hit"
@@ -216,23 +244,24 @@ async def test_redis_stopped_mid_run_then_back(
 
 
 async def test_a_write_while_redis_hangs_is_visible_once_it_answers(
-    resources: Resources, own_redis: tuple[RedisServer, Resources]
+    resources: Resources, own_redis: tuple[RedisServer, Resources, Clock]
 ) -> None:
     """Redis keeps the old versions (it never saw the write): they must not be trusted."""
-    server, own = own_redis
+    server, own, clock = own_redis
     variables = {"search": await dashboard_strategies(resources)}
     transport = httpx.ASGITransport(app=create_app(resources=own))
     async with httpx.AsyncClient(transport=transport, base_url="http://perfgraph.test") as c:
-        gql = GraphQLClient(c)
+        gql, recording = GraphQLClient(c), await writer(resources, c)
         target = nodes(await gql(DASHBOARD, variables))[5]
         assert (await post(c, variables)).headers["x-cache"] == "hit"
+        await recording("{ __typename }")  # its key is looked up while Redis answers
         server.pause()
         point = {"timestamp": (LAST_DAY + timedelta(days=1)).isoformat(), "nav": 77.5}
-        await gql(RECORD, {"id": target["id"], "points": [point]})
+        await recording(RECORD, {"id": target["id"], "points": [point]})
         during = nodes(await gql(DASHBOARD, variables))[5]
         assert during["latest"]["value"] == 77.5
         server.resume()
-        await asyncio.sleep(0.25)
+        clock.after_the_retry_interval()
         after = nodes(await gql(DASHBOARD, variables))[5]
         assert after["latest"]["value"] == 77.5
         assert after["performance"]["columns"]["nav"][-1] == 77.5
