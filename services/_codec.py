@@ -93,9 +93,12 @@ def _stamps(index: pd.Index) -> list[Any]:
 def _index(
     i8: np.ndarray[Any, Any], unit: str, tz: str | None, freq: str | None, name: Any
 ) -> pd.DatetimeIndex:
-    naive = pd.DatetimeIndex(np.asarray(i8, dtype=np.int64).view(f"datetime64[{unit}]"))
-    index = naive.tz_localize("UTC").tz_convert(tz) if tz else naive
-    return pd.DatetimeIndex(index, freq=freq, name=name) if freq else index.rename(name)
+    stamps = np.asarray(i8, dtype=np.int64).view(f"datetime64[{unit}]")
+    if tz is None:
+        return pd.DatetimeIndex(stamps, freq=freq, name=name)
+    # One construction in UTC (the stored instants), converted only for another zone.
+    index = pd.DatetimeIndex(stamps, dtype=pd.DatetimeTZDtype(unit, "UTC"), freq=freq, name=name)
+    return index if tz == "UTC" else index.tz_convert(tz)
 
 
 def _array(dtype: str, shape: list[int], raw: bytes) -> np.ndarray[Any, Any]:
