@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import orjson
 import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -22,7 +23,10 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from loaders import Loaders
 from schema.context import Context
+from schema.health import healthz, readyz
 from schema.http import BodySizeLimit, authenticate_request, refuse_request
+from schema.metrics import metrics_endpoint
+from schema.middleware import RequestContext
 from schema.response_cache import ResponseCacheMiddleware, dependencies_of
 from schema.schema import schema as default_schema
 from schema.ws import LimitedWebSocketAdapter, authenticate_connection
@@ -30,10 +34,19 @@ from services.access import NOBODY
 from services.config import Settings, get_settings
 from services.db.migrate import migrate
 from services.demo.load import is_empty, load_demo
+from services.health import ReadinessChecks, default_checks
+from services.lifecycle import Lifecycle
+from services.logs import configure_logging
+from services.logs import current as current_log_field
 from services.ratelimit import RateLimiter
 from services.resources import Resources, open_resources
 
 log = logging.getLogger("perfgraph")
+
+Startup = Callable[[Resources, Lifecycle], Awaitable[None]]
+# What runs for the life of the process (the pub/sub bridge, stream consumers) starts here,
+# after the database is ready, and registers its own stop with ``lifecycle.on_shutdown``.
+STARTUP: tuple[Startup, ...] = ()
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -78,9 +91,8 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             response=response,
             rate_limiter=self.rate_limiter,
+            request_id=current_log_field("request_id") or uuid4().hex,
         )
-        if isinstance(request, Request):
-            response.headers["X-Request-ID"] = context.request_id
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -107,25 +119,29 @@ def create_app(
     *,
     resources: Resources | None = None,
     schema: strawberry.Schema | None = None,
+    readiness: ReadinessChecks | None = None,
+    startup: Sequence[Startup] = STARTUP,
 ) -> Starlette:
     """Build the app. With ``resources`` given, the caller owns them (tests share them)."""
     settings = settings or (resources.settings if resources else get_settings())
+    lifecycle = Lifecycle(hook_timeout_s=max(settings.shutdown_timeout_s, 1.0))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if resources is not None:
-            yield
-            return
-        opened = await open_resources(settings)
+        if resources is None:
+            configure_logging(settings)
+        opened = resources or await open_resources(settings)
         try:
-            await prepare_database(opened)
+            if resources is None:
+                await prepare_database(opened)
             app.state.resources = opened
+            for start in startup:
+                await start(opened, lifecycle)
             yield
         finally:
-            await opened.close()
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+            await lifecycle.shutdown()
+            if resources is None:
+                await opened.close()
 
     schema = schema or default_schema
     view = GraphQLView(schema, settings)
@@ -133,10 +149,23 @@ def create_app(
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
     ]
-    cache = Middleware(ResponseCacheMiddleware, path="/graphql", schema=schema)
-    app = Starlette(routes=routes, middleware=[cache], lifespan=lifespan)
+    middleware = [
+        # Outermost: every response, refusals included, gets a request id and a log line.
+        Middleware(
+            RequestContext,
+            timeout_s=settings.request_timeout_s,
+            slow_ms=settings.slow_operation_ms,
+        ),
+        Middleware(BodySizeLimit, max_bytes=lambda: settings.max_body_bytes),
+        Middleware(ResponseCacheMiddleware, path="/graphql", schema=schema),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.lifecycle = lifecycle
+    app.state.readiness = readiness or default_checks()
     if resources is not None:
         app.state.resources = resources
-    app.add_middleware(BodySizeLimit, max_bytes=lambda: settings.max_body_bytes)
     return app

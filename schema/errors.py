@@ -13,7 +13,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import StreamExecutionResult
 
-from services.errors import PerfgraphError
+from services.errors import ServiceUnavailable, Timeout
+from services.faults import translate
 
 log = logging.getLogger("perfgraph.errors")
 
@@ -23,15 +24,20 @@ class ErrorMapping(SchemaExtension):
         original = error.original_error
         if original is None:  # parse and validation errors: already precise
             return error
-        if isinstance(original, PerfgraphError):
-            extensions = {**(error.extensions or {}), "code": original.code}
+        expected = translate(original)
+        if expected is not None:
+            extensions = {**(error.extensions or {}), "code": expected.code}
+            if isinstance(expected, ServiceUnavailable | Timeout):
+                # An outage, not a bad request: the operator may need to find this one.
+                log.warning("%s at %s: %s", expected.code, error.path, original)
+                extensions["requestId"] = request_id
             return GraphQLError(
-                str(original),
+                str(expected),
                 error.nodes,
                 error.source,
                 error.positions,
                 error.path,
-                original,
+                expected,
                 extensions,
             )
         log.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original)

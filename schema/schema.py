@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
 from schema.limits import QueryLimits
+from schema.metrics import OperationObserver
 from schema.mutation import Mutation
 from schema.persisted import PersistedQueries
 from schema.query import Query
@@ -18,19 +19,23 @@ from schema.types.common import SCALARS
 
 
 def build_schema(
-    *, extensions: Sequence[Any] = (), subscription: type | None = None
+    *,
+    extensions: Sequence[Any] = (),
+    query: type[Any] = Query,
+    subscription: type[Any] | None = None,
 ) -> strawberry.Schema:
     # Documents repeat (dashboards poll, widgets share queries): parse and validate once
     # (QueryLimits caches validation). Factories, not instances: strawberry builds fresh
     # extensions per request; the parse cache lives at module level, shared by all of them.
     chain: list[Any] = [
+        OperationObserver,  # first: it sees the errors as ErrorMapping leaves them
         ErrorMapping,
         PersistedQueries,
         QueryLimits,
         lambda: ParserCache(maxsize=1024),
     ]
     return strawberry.Schema(
-        query=Query,
+        query=query,
         mutation=Mutation,
         subscription=subscription,
         extensions=[*chain, *extensions],

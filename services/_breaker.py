@@ -18,7 +18,8 @@ from typing import TypeVar
 
 from redis.exceptions import RedisError
 
-from services.cache_stats import REDIS_AVAILABLE, CacheStats
+from services.cache_stats import CacheStats
+from services.metrics import CACHE_REDIS_AVAILABLE
 
 log = logging.getLogger("perfgraph.cache")
 T = TypeVar("T")
@@ -103,10 +104,10 @@ class Guard:
                 exc,
                 self.retry_s,
             )
-            REDIS_AVAILABLE.set(0)
+            CACHE_REDIS_AVAILABLE.set(0)
         self.open_until = self.clock() + self.retry_s
 
     def _recovered(self) -> None:
         self.open_until = None
-        REDIS_AVAILABLE.set(1)
+        CACHE_REDIS_AVAILABLE.set(1)
         log.info("Redis cache is reachable again: cache calls resume")

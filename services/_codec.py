@@ -94,11 +94,11 @@ def _index(
     i8: np.ndarray[Any, Any], unit: str, tz: str | None, freq: str | None, name: Any
 ) -> pd.DatetimeIndex:
     stamps = np.asarray(i8, dtype=np.int64).view(f"datetime64[{unit}]")
-    if tz is None:
-        return pd.DatetimeIndex(stamps, freq=freq, name=name)
     # One construction in UTC (the stored instants), converted only for another zone.
-    index = pd.DatetimeIndex(stamps, dtype=pd.DatetimeTZDtype(unit, "UTC"), freq=freq, name=name)
-    return index if tz == "UTC" else index.tz_convert(tz)
+    dtype = f"datetime64[{unit}, UTC]" if tz else f"datetime64[{unit}]"
+    options: dict[str, Any] = {"freq": freq} if freq else {}
+    index = pd.DatetimeIndex(stamps, dtype=dtype, name=name, **options)
+    return index if tz in (None, "UTC") else index.tz_convert(tz)
 
 
 def _array(dtype: str, shape: list[int], raw: bytes) -> np.ndarray[Any, Any]:

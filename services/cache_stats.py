@@ -1,4 +1,5 @@
-"""Cache statistics: plain counters for tests and benchmarks, Prometheus counters for operators.
+"""Cache statistics: plain counters for tests and benchmarks, and the Prometheus counters
+of services.metrics for operators (kind: the cached thing; errors: the failed operation).
 
 "Statements saved" counts SQL statements a request did not run: a loader batch served wholly
 from Redis saves the one statement it would have run; a whole-response hit saves every
@@ -9,23 +10,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from prometheus_client import Counter, Gauge
-
-LOOKUPS = Counter(
-    "perfgraph_cache_lookups", "Cache lookups by kind and result (hit, miss)", ["kind", "result"]
+from services.metrics import (
+    CACHE_BYPASSED,
+    CACHE_COMPUTED,
+    CACHE_ERRORS,
+    CACHE_HITS,
+    CACHE_MISSES,
+    CACHE_STATEMENTS_SAVED,
 )
-COMPUTED = Counter("perfgraph_cache_computed", "Values computed after a cache miss", ["kind"])
-SAVED = Counter("perfgraph_cache_statements_saved", "SQL statements avoided by the cache", ["kind"])
-REDIS_ERRORS = Counter(
-    "perfgraph_cache_redis_errors", "Cache calls to Redis that failed or timed out", ["operation"]
-)
-BYPASSED = Counter(
-    "perfgraph_cache_bypassed", "Cache calls skipped (PostgreSQL used) while Redis is unavailable"
-)
-REDIS_AVAILABLE = Gauge(
-    "perfgraph_cache_redis_available", "1 while cache calls go to Redis, 0 while bypassed"
-)
-REDIS_AVAILABLE.set(1)
 
 
 @dataclass
@@ -51,11 +43,11 @@ class CacheStats:
 
     def hit(self, kind: str, count: int = 1) -> None:
         self.kind(kind).hits += count
-        LOOKUPS.labels(kind, "hit").inc(count)
+        CACHE_HITS.labels(kind).inc(count)
 
     def miss(self, kind: str, count: int = 1) -> None:
         self.kind(kind).misses += count
-        LOOKUPS.labels(kind, "miss").inc(count)
+        CACHE_MISSES.labels(kind).inc(count)
 
     def coalesce(self, kind: str, count: int = 1) -> None:
         self.kind(kind).coalesced += count
@@ -64,19 +56,19 @@ class CacheStats:
         stats = self.kind(kind)
         stats.computed += values
         stats.statements += 1
-        COMPUTED.labels(kind).inc(values)
+        CACHE_COMPUTED.labels(kind).inc(values)
 
     def saved(self, kind: str, statements: int = 1) -> None:
         self.kind(kind).saved += statements
-        SAVED.labels(kind).inc(statements)
+        CACHE_STATEMENTS_SAVED.labels(kind).inc(statements)
 
     def redis_error(self, operation: str) -> None:
         self.redis_errors += 1
-        REDIS_ERRORS.labels(operation).inc()
+        CACHE_ERRORS.labels(operation).inc()
 
     def bypass(self) -> None:
         self.bypassed += 1
-        BYPASSED.inc()
+        CACHE_BYPASSED.inc()
 
     def total(self) -> KindStats:
         total = KindStats()

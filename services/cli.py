@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -14,7 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from services import cli_keys
 from services.config import Settings, get_settings
 from services.errors import PerfgraphError
+from services.logs import configure_logging
 from services.resources import Resources, open_resources
+from services.serving import serve as serve_app
+from services.serving import uvicorn_options
 
 app = typer.Typer(help="perfgraph: strategy performance over GraphQL.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo data set (real market history).", no_args_is_help=True)
@@ -55,20 +57,22 @@ def serve(
     With no PERFGRAPH_DATABASE_URL / PERFGRAPH_REDIS_URL, starts embedded PostgreSQL and
     Redis in PERFGRAPH_DATA_DIR and loads the demo data on first start.
     """
-    import uvicorn
-
     settings: Settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(
-        "schema.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        ws="websockets-sansio",
-        ws_max_size=settings.ws_max_message_bytes,  # also checked by the app (schema/ws.py)
-        log_level="info",
-    )
+    configure_logging(settings)
+    host, port = host or settings.host, port or settings.port
+    if workers > 1:
+        # Each worker keeps its own metrics and skips the drain delay: prefer one worker per
+        # container and more replicas (docs/scaling.md).
+        import uvicorn
+
+        options = uvicorn_options(settings)
+        uvicorn.run(
+            "schema.app:create_app", factory=True, host=host, port=port, workers=workers, **options
+        )
+        return
+    from schema.app import create_app
+
+    serve_app(create_app(settings), settings, host=host, port=port)
 
 
 @app.command()
@@ -81,6 +85,26 @@ def migrate() -> None:
 
     run_with_resources(work)
     console.print("[green]database is at the newest revision[/green]")
+
+
+@app.command()
+def check() -> None:
+    """Run the readiness checks from the command line; exit 1 if one that matters fails.
+
+    For containers without an HTTP port (the ingest worker) and for operators.
+    """
+    import orjson
+
+    from services.health import default_checks
+
+    async def work(resources: Resources) -> dict[str, object]:
+        readiness = await default_checks().run(resources, resources.settings.readiness_timeout_s)
+        return {"ready": readiness.ready, **readiness.as_json()}
+
+    report = run_with_resources(work)
+    typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+    if not report["ready"]:
+        raise typer.Exit(1)
 
 
 @demo_app.command("load")

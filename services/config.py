@@ -18,6 +18,12 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(StrEnum):
+    AUTO = "auto"  # JSON in production, readable text elsewhere
+    JSON = "json"
+    TEXT = "text"
+
+
 class Settings(BaseSettings):
     """Every setting perfgraph reads. See README.md, "Configuration"."""
 
@@ -40,6 +46,18 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1, le=10_000)
     default_page_size: int = Field(default=20, ge=1)
     load_demo: bool = Field(default=True, description="load the demo data into an empty database")
+    db_connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    db_pool_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    request_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    readiness_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    shutdown_timeout_s: int = Field(default=20, ge=0, le=3600)
+    drain_delay_s: float = Field(default=0.0, ge=0, le=300)
+    trusted_proxies: str = Field(
+        default="127.0.0.1", description="addresses whose X-Forwarded-For is believed, or *"
+    )
+    log_format: LogFormat = LogFormat.AUTO
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    slow_operation_ms: int = Field(default=1_000, ge=0)
     cache_enabled: bool = Field(default=True, description="cache values in Redis (docs/caching.md)")
     response_cache_enabled: bool = Field(default=True, description="cache whole query responses")
     cache_ttl_s: int = Field(default=3600, ge=1, description="lifetime of cached values")
@@ -103,6 +121,11 @@ class Settings(BaseSettings):
             raise ValueError("must be a Redis URL (redis://, rediss:// or unix://)")
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     @field_validator("jwt_secret")
     @classmethod
     def _jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -125,6 +148,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
+
+    @property
+    def logs_as_json(self) -> bool:
+        if self.log_format is LogFormat.AUTO:
+            return self.is_production
+        return self.log_format is LogFormat.JSON
 
 
 def load_settings(**overrides: object) -> Settings:

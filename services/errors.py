@@ -2,7 +2,8 @@
 
     PerfgraphError
     ├── ConfigurationError      a setting is missing or invalid (start-up)
-    ├── ServiceUnavailable      PostgreSQL or Redis cannot be reached
+    ├── ServiceUnavailable      PostgreSQL or Redis cannot be reached, or a connection broke
+    ├── Timeout                 a statement or request ran past its time limit
     ├── NotFound                a named entity does not exist
     ├── Unauthenticated         credentials are missing, malformed, unknown, expired or revoked
     ├── PermissionDenied        the principal may not see or change it
@@ -27,6 +28,10 @@ class ConfigurationError(PerfgraphError):
 
 class ServiceUnavailable(PerfgraphError):
     code = "SERVICE_UNAVAILABLE"
+
+
+class Timeout(PerfgraphError):
+    code = "TIMEOUT"
 
 
 class NotFound(PerfgraphError):

@@ -8,11 +8,11 @@ import uuid
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from services import keys
 from services.cache import Cache
+from services.metrics import REGISTRY
 from services.resources import Resources
 from tests.redis_server import RedisServer
 
