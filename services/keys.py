@@ -45,6 +45,11 @@ def pending_key(dependency: str) -> str:
     return f"{PREFIX}:pend:{dependency}"
 
 
+def redis_run_key() -> str:
+    """The run id of the Redis server the cache versions were written to (restart detection)."""
+    return f"{PREFIX}:redis-run"
+
+
 def response_key(digest: str) -> str:
     """A whole-response cache entry: ``digest`` hashes document, variables and access scope."""
     return f"{PREFIX}:resp:{digest}"

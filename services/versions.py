@@ -10,18 +10,20 @@ token replaced on every change. Redis holds the current versions under
 - while a write is pending, or after Redis lost a version, the version is unknown: values
   use the version read from PostgreSQL, responses are recomputed;
 - a write that could not reach Redis is remembered in the process and its versions are
-  deleted as soon as Redis answers again.
+  deleted as soon as Redis answers again;
+- a Redis restart (which may restore older versions from disk) makes every version unknown.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -35,6 +37,7 @@ DepKind = Literal["strategy", "benchmark", "catalog"]
 VERSION_TTL_MS = 3_600_000  # bounds how long a version can outlive a lost update
 CATALOG_TTL_MS = 86_400_000
 PENDING_TTL_MS = 30_000  # longer than any write transaction
+RESTART_CHECK_S = 5.0
 
 
 @dataclass(frozen=True, order=True)
@@ -150,6 +153,8 @@ class VersionStore:
         self.sessions = sessions
         self.dirty: set[str] = set()  # versions that may be stale in Redis
         self.pending_ttl_ms = PENDING_TTL_MS
+        self.restart_check_s = RESTART_CHECK_S
+        self._next_restart_check = 0.0
         self._begin = redis.register_script(_BEGIN)
         self._end = redis.register_script(_END)
         self._remember = redis.register_script(_REMEMBER)
@@ -158,10 +163,34 @@ class VersionStore:
 
     async def current(self, names: Sequence[str]) -> list[str | None]:
         """The versions Redis holds now (None: unknown). Raises CacheUnavailable."""
-        raw = await self.guard(
-            "versions.read", lambda: self.redis.mget([keys.version_key(n) for n in names])
-        )
+
+        async def read() -> list[Any]:
+            await self._check_restart()
+            return await self.redis.mget([keys.version_key(n) for n in names])
+
+        raw = await self.guard("versions.read", read)
         return [value.decode() if isinstance(value, bytes) else value for value in raw]
+
+    async def _check_restart(self) -> None:
+        """Every few seconds: has Redis restarted since the versions were written?
+
+        A Redis that persists (AOF, snapshots) comes back from a crash without its last
+        writes, so a version can be older than PostgreSQL's: after a restart every version
+        is forgotten (then read from PostgreSQL again), never trusted.
+        """
+        now = time.monotonic()
+        if now < self._next_restart_check:
+            return
+        self._next_restart_check = now + self.restart_check_s
+        run_id = str((await self.redis.info("server"))["run_id"])
+        previous = await self.redis.set(keys.redis_run_key(), run_id, get=True)
+        if previous is None or previous == run_id.encode():
+            return  # the same server, or one that has never held versions
+        forgotten = 0
+        async for name in self.redis.scan_iter(match=keys.version_key("*"), count=1000):
+            forgotten += await self.redis.unlink(name)
+        if forgotten:
+            log.warning("Redis restarted (run %s): forgot %d cache versions", run_id, forgotten)
 
     async def entity_versions(self, deps: Sequence[Dep]) -> dict[Dep, int]:
         """Current versions from Redis, the unknown ones from PostgreSQL (one statement)."""

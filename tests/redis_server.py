@@ -54,10 +54,18 @@ class RedisServer:
             client.close()
 
     def stop(self) -> None:
-        """Stop the server; its data (kept in memory only) is gone."""
+        """Stop the server; its data is gone (nothing is saved unless a test asks)."""
         if self.process is not None:
             self.resume()
             self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def crash(self) -> None:
+        """Kill the server: a restart loads the last snapshot it saved (``SAVE``), if any."""
+        if self.process is not None:
+            self.resume()
+            self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
 

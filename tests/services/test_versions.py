@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from services import keys
 from services.cache import Cache
-from services.resources import Resources
+from services.resources import Resources, create_redis
 from services.versions import CATALOG, Dep, VersionStore
 from tests.conftest import StatementCounter
 from tests.factories import create_strategy
@@ -156,3 +156,30 @@ async def test_a_writer_cut_off_from_redis_forgets_its_versions_when_it_is_back(
     await asyncio.sleep(0.15)
     assert await store.current([dep.name]) == [None]  # the probe forgot it first
     assert store.dirty == set()
+
+
+async def test_versions_a_restarted_redis_restores_are_forgotten(resources: Resources) -> None:
+    """A Redis that persists comes back from a crash without its last writes: the versions
+    it restores may be older than PostgreSQL's, so none of them is trusted."""
+    server = RedisServer()
+    server.start()
+    redis = create_redis(resources.settings, server.url)
+    try:
+        store = store_on(resources, redis)
+        store.restart_check_s = 0.0
+        dep = some_strategy()
+        await store.remember({dep.name: "5"})
+        assert await store.current([dep.name]) == ["5"]
+        await redis.save()  # the snapshot a crash restores
+        async with store.writing([dep]) as write:
+            write.committed(dep, 6)
+        assert await store.current([dep.name]) == ["6"]
+        server.crash()
+        server.start()
+        assert await redis.get(keys.version_key(dep.name)) == b"5"  # restored, stale
+        assert await store.current([dep.name]) == [None]
+        await store.remember({dep.name: "6"})  # what PostgreSQL says
+        assert await store.current([dep.name]) == ["6"]
+    finally:
+        await redis.aclose()
+        server.stop()
