@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from loaders.analytics import AnalyticsLoaders
 from loaders.benchmarks import (
     BenchmarkBySymbolLoader,
+    FreshnessByBenchmarkLoader,
     LatestByBenchmarkLoader,
     SeriesByBenchmarkLoader,
+    WarningsByBenchmarkLoader,
 )
 from loaders.series import SeriesKey
 from loaders.strategies import (
@@ -31,6 +33,8 @@ class Loaders:
     benchmark_by_symbol: BenchmarkBySymbolLoader
     latest_by_benchmark: LatestByBenchmarkLoader
     series_by_benchmark: SeriesByBenchmarkLoader
+    freshness_by_benchmark: FreshnessByBenchmarkLoader
+    warnings_by_benchmark: WarningsByBenchmarkLoader
     analytics: AnalyticsLoaders
     versions: VersionsByDepLoader
 
@@ -51,6 +55,8 @@ class Loaders:
             benchmark_by_symbol=BenchmarkBySymbolLoader(resources, versions),
             latest_by_benchmark=latest_benchmark,
             series_by_benchmark=series_benchmark,
+            freshness_by_benchmark=FreshnessByBenchmarkLoader(resources),
+            warnings_by_benchmark=WarningsByBenchmarkLoader(resources),
             analytics=AnalyticsLoaders.create(
                 resources,
                 versions,

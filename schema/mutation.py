@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.benchmarks import create_benchmark_from_input
 from resolvers.ingest import record_benchmark_levels, record_performance_points
 from schema.context import Info
+from schema.types.benchmarks import CreateBenchmarkInput, CreateBenchmarkResult
 from schema.types.ingest import (
     BenchmarkPriceInput,
     PerformancePointInput,
@@ -32,3 +34,14 @@ class Mutation:
         self, info: Info, symbol: str, prices: list[BenchmarkPriceInput]
     ) -> RecordBenchmarkPricesResult:
         return await record_benchmark_levels(info, symbol, prices)
+
+    @strawberry.mutation(
+        description=(
+            "Register a benchmark (an index the market-data pipeline feeds, or a blend of "
+            "registered ones). Every problem with the input is reported at once."
+        )
+    )
+    async def create_benchmark(
+        self, info: Info, input: CreateBenchmarkInput
+    ) -> CreateBenchmarkResult:
+        return await create_benchmark_from_input(info, input)

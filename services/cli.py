@@ -158,3 +158,14 @@ def cache_clear() -> None:
 
 def main() -> None:
     app()
+
+
+def _add_subcommands() -> None:
+    # Imported here: the feeds commands use this module's runner and console.
+    from services.feeds.cli import benchmarks_app, feeds_app
+
+    app.add_typer(feeds_app, name="feeds")
+    app.add_typer(benchmarks_app, name="benchmarks")
+
+
+_add_subcommands()

@@ -4,6 +4,7 @@
     ├── ConfigurationError      a setting is missing or invalid (start-up)
     ├── ServiceUnavailable      PostgreSQL or Redis cannot be reached, or a connection broke
     ├── Timeout                 a statement or request ran past its time limit
+    ├── UpstreamError           a third-party source (an HTTP feed) failed or timed out
     ├── NotFound                a named entity does not exist
     ├── Unauthenticated         credentials are missing, malformed, unknown, expired or revoked
     ├── PermissionDenied        the principal may not see or change it
@@ -32,6 +33,10 @@ class ServiceUnavailable(PerfgraphError):
 
 class Timeout(PerfgraphError):
     code = "TIMEOUT"
+
+
+class UpstreamError(PerfgraphError):
+    code = "UPSTREAM_ERROR"
 
 
 class NotFound(PerfgraphError):

@@ -26,6 +26,7 @@ from sqlalchemy import text
 
 from services.db.migrate import migration_state
 from services.faults import translate
+from services.feeds.status import describe_stale, export_metrics, feed_statuses, is_alarming
 from services.resources import Resources
 
 
@@ -131,10 +132,22 @@ async def check_migrations(resources: Resources) -> CheckResult:
     return CheckResult(True, f"at {state.head}")
 
 
+async def check_feeds(resources: Resources) -> CheckResult:
+    """Stale feeds (on their trading calendars); refreshes the feed gauges on the way."""
+    statuses = await feed_statuses(resources)
+    export_metrics(statuses)
+    stale = [s for s in statuses if is_alarming(s)]
+    if stale:
+        return CheckResult(False, describe_stale(stale))
+    return CheckResult(True, f"{len(statuses)} feed(s), none stale")
+
+
 def default_checks() -> ReadinessChecks:
     checks = ReadinessChecks()
     checks.register("postgres", check_postgres)
     checks.register("migrations", check_migrations)
     # Non-critical: without Redis, queries are served from PostgreSQL (slower, not down).
     checks.register("redis", check_redis, critical=False)
+    # Non-critical: stale data is served with its freshness; every replica shares it.
+    checks.register("feeds", check_feeds, critical=False)
     return checks

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import text
@@ -63,18 +63,40 @@ class _Target:
     value: str
     flow: str | None
     owner: str
+    on_revision: str = ""  # more assignments when a stored row is revised
 
 
 PERFORMANCE = _Target(
     "performance", "performance_points", "strategy_id", "nav", "cash_flow", "strategies"
 )
-BENCHMARK = _Target("benchmark", "benchmark_prices", "benchmark_id", "level", None, "benchmarks")
+BENCHMARK = _Target(
+    "benchmark",
+    "benchmark_prices",
+    "benchmark_id",
+    "level",
+    None,
+    "benchmarks",
+    on_revision=", received_at = now()",  # a revised level arrived now
+)
 
 
 async def quarantine(
     conn: AsyncConnection, kind: Kind, entity: str, source: str, rejected: Sequence[Rejection]
 ) -> None:
-    if not rejected:
+    await quarantine_payloads(
+        conn, kind, entity, source, [(r.reason, r.row.payload()) for r in rejected]
+    )
+
+
+async def quarantine_payloads(
+    conn: AsyncConnection,
+    kind: Kind,
+    entity: str,
+    source: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+) -> None:
+    """Keep rejected input, as received, with the reason it was rejected."""
+    if not items:
         return
     await conn.execute(
         text(
@@ -86,8 +108,8 @@ async def quarantine(
             "kind": kind,
             "entity": entity,
             "source": source,
-            "reasons": [r.reason for r in rejected],
-            "payloads": [orjson.dumps(r.row.payload()).decode() for r in rejected],
+            "reasons": [reason for reason, _ in items],
+            "payloads": [orjson.dumps(payload).decode() for _, payload in items],
         },
     )
 
@@ -144,6 +166,7 @@ async def _write(
     updates = f"{t.value} = EXCLUDED.{t.value}" + (
         f", {t.flow} = EXCLUDED.{t.flow}" if t.flow else ""
     )
+    updates += t.on_revision
     await conn.execute(
         text(
             f"INSERT INTO {t.table} ({t.key}, ts, {columns}, seq) "

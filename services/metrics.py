@@ -115,9 +115,18 @@ DROPS = Counter(
 )
 
 # --- Feeds: timestamps, so alerts compute ages (time() - metric) at query time ---
+# The gauges are read from feed_state by the readiness check (any process serving /readyz
+# reports every feed, whichever process ingests); FEED_ROWS counts where rows are handled.
+# ``feed`` is "SYMBOL:kind" of a registered benchmark: operator-defined, a small set.
 FEED_LAST_RECEIVED = Gauge(
     "perfgraph_feed_last_received_timestamp_seconds",
-    "Unix time the feed last delivered a row that was stored.",
+    "Unix time the feed last delivered rows (new, revised or identical to those stored).",
+    ["feed"],
+    registry=REGISTRY,
+)
+FEED_STALE = Gauge(
+    "perfgraph_feed_stale",
+    "1 when the feed's benchmark is stale on its trading calendar (docs/feeds.md), else 0.",
     ["feed"],
     registry=REGISTRY,
 )

@@ -133,12 +133,24 @@ def _keys(name: str) -> list[str]:
     return [keys.pending_key(name), keys.version_key(name)]
 
 
-@dataclass
 class Write:
-    """Collects what a write committed, for :meth:`VersionStore.writing`."""
+    """One write's part in the protocol: :meth:`depend` before its commit (several times,
+    for writes in several transactions, or once their targets are known), :meth:`committed`
+    after it. Created by :meth:`VersionStore.writing`."""
 
-    versions: dict[str, str] = field(default_factory=dict)
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    def __init__(self, store: VersionStore) -> None:
+        self.store = store
+        self.id = uuid.uuid4().hex
+        self.names: list[str] = []  # registered as pending
+        self.versions: dict[str, str] = {}
+
+    async def depend(self, deps: Sequence[Dep]) -> None:
+        """Mark ``deps`` as being written (again: refreshes the mark before each commit)."""
+        names = [dep.name for dep in deps]
+        if await self.store._begin_write(self.id, names):
+            self.names += [name for name in names if name not in self.names]
+        else:
+            self.store._lost(names)
 
     def committed(self, dep: Dep, version: int | None = None) -> None:
         self.versions[dep.name] = uuid.uuid4().hex if dep == CATALOG else str(version)
@@ -246,18 +258,18 @@ class VersionStore:
         return None if token is None else bytes(token).decode()
 
     @asynccontextmanager
-    async def writing(self, deps: Sequence[Dep]) -> AsyncIterator[Write]:
-        """Around a write transaction: ``write.committed(dep, last_seq)`` after the commit."""
-        names = [dep.name for dep in deps]
-        write = Write()
-        began = await self._begin_write(write.id, names)
+    async def writing(self, deps: Sequence[Dep] = ()) -> AsyncIterator[Write]:
+        """Around a write transaction: ``write.committed(dep, last_seq)`` after the commit.
+
+        Dependencies known only inside the transaction are added with ``write.depend``
+        before it commits.
+        """
+        write = Write(self)
+        await write.depend(deps)
         try:
             yield write
         finally:
-            if began:
-                await self._end_write(write.id, names, write.versions)
-            else:
-                self._lost(names)
+            await self._end_write(write.id, write.names, write.versions)
 
     async def _begin_write(self, write_id: str, names: list[str]) -> bool:
         if not names:

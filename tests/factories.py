@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from services import api_keys
-from services.bulk import PERFORMANCE, copy_rows
+from services.benchmarks import BenchmarkRecord, NewBenchmark
+from services.benchmarks import create_benchmark as create_benchmark_record
+from services.bulk import BENCHMARK, PERFORMANCE, copy_rows
 from services.db.models import Account, Benchmark, Strategy
 from services.resources import Resources
 from services.versions import CATALOG
@@ -63,6 +65,35 @@ async def _insert(
         if points:
             await copy_rows(conn, PERFORMANCE, strategy_id, list(points))
     return strategy_id
+
+
+async def create_benchmark(
+    resources: Resources,
+    *,
+    levels: Sequence[tuple[datetime, float]] = (),
+    symbol: str | None = None,
+    kind: str = "EQUITY_INDEX",
+    stale_after_s: int = 26 * 3600,
+    cadence: str = "DAILY",
+) -> BenchmarkRecord:
+    """A benchmark with the given (ts, level) rows, registered through the service."""
+    symbol = symbol or f"T{uuid.uuid4().hex[:10].upper()}"
+    data = NewBenchmark(
+        symbol=symbol,
+        name=f"test {symbol}",
+        kind=kind,
+        return_basis="PRICE",
+        stale_after_s=stale_after_s,
+        cadence=cadence,
+    )
+    async with resources.cache.versions.writing([CATALOG]) as write:
+        async with resources.sessions() as session:
+            record = await create_benchmark_record(session, data=data)
+        write.committed(CATALOG)
+    if levels:
+        async with resources.engine.begin() as conn:
+            await copy_rows(conn, BENCHMARK, record.id, list(levels))
+    return record
 
 
 async def create_account(resources: Resources, name: str | None = None) -> str:

@@ -30,7 +30,7 @@ def test_check_reports_ready(resources: Resources, environment: pytest.MonkeyPat
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert (report["ready"], report["status"]) == (True, "ready")
-    assert set(report["checks"]) == {"postgres", "migrations", "redis"}
+    assert set(report["checks"]) == {"postgres", "migrations", "redis", "feeds"}
 
 
 def test_check_fails_when_postgres_is_unreachable(environment: pytest.MonkeyPatch) -> None:
