@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services import keys
 from services._breaker import CacheUnavailable, Guard
+from services._version_scripts import BEGIN, CATALOG_TOKEN, END, REMEMBER
 
 log = logging.getLogger("perfgraph.cache")
 DepKind = Literal["strategy", "benchmark", "catalog"]
@@ -75,54 +76,6 @@ class Dependencies:
         return self.reason is None and CATALOG.name in self.versions
 
 
-# The pending key is a hash: a "w:<id>" field per write in flight (so a retried command
-# changes nothing), v (the newest version they committed) and unknown (one of them failed).
-# The last write to end sets the version.
-_BEGIN = """
-redis.call('HSET', KEYS[1], 'w:' .. ARGV[1], 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('DEL', KEYS[2])
-return 1
-"""
-# ARGV: write id, version ('' when unknown), 'max' (sequence numbers) or 'set' (tokens), TTL ms
-_END = """
-redis.call('HDEL', KEYS[1], 'w:' .. ARGV[1])
-if ARGV[2] == '' then
-  redis.call('HSET', KEYS[1], 'unknown', 1)
-elseif ARGV[3] == 'max' then
-  local seen = tonumber(redis.call('HGET', KEYS[1], 'v'))
-  if not seen or seen < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], 'v', ARGV[2]) end
-else
-  redis.call('HSET', KEYS[1], 'v', ARGV[2])
-end
-for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
-  if string.sub(name, 1, 2) == 'w:' then return 0 end
-end
-local unknown = redis.call('HGET', KEYS[1], 'unknown')
-local version = redis.call('HGET', KEYS[1], 'v')
-redis.call('DEL', KEYS[1])
-if unknown or not version then return 0 end
-if ARGV[3] == 'max' then
-  local current = tonumber(redis.call('GET', KEYS[2]))
-  if current and current >= tonumber(version) then return 0 end
-end
-redis.call('SET', KEYS[2], version, 'PX', ARGV[4])
-return 1
-"""
-_REMEMBER = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local current = tonumber(redis.call('GET', KEYS[2]))
-if current and current > tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-return 1
-"""
-_CATALOG = """
-local current = redis.call('GET', KEYS[2])
-if current then return current end
-if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-return ARGV[1]
-"""
 _FROM_DATABASE = text(
     "SELECT 'strategy', id, last_seq FROM strategies WHERE id = ANY(CAST(:s AS int[])) "
     "UNION ALL SELECT 'benchmark', id, last_seq FROM benchmarks WHERE id = ANY(CAST(:b AS int[]))"
@@ -167,10 +120,10 @@ class VersionStore:
         self.pending_ttl_ms = PENDING_TTL_MS
         self.restart_check_s = RESTART_CHECK_S
         self._next_restart_check = 0.0
-        self._begin = redis.register_script(_BEGIN)
-        self._end = redis.register_script(_END)
-        self._remember = redis.register_script(_REMEMBER)
-        self._catalog = redis.register_script(_CATALOG)
+        self._begin = redis.register_script(BEGIN)
+        self._end = redis.register_script(END)
+        self._remember = redis.register_script(REMEMBER)
+        self._catalog = redis.register_script(CATALOG_TOKEN)
         guard.recovery_hooks.append(self._forget_dirty)
 
     async def current(self, names: Sequence[str]) -> list[str | None]:

@@ -30,9 +30,11 @@ class Computation:
         self.batches: list[list[int]] = []
         self.pause = pause
         self.fail = fail
+        self.started = asyncio.Event()
 
     async def __call__(self, ks: list[int]) -> list[dict[str, Any]]:
         self.batches.append(list(ks))
+        self.started.set()
         await asyncio.sleep(self.pause)
         if self.fail:
             raise ConnectionError("database went away")
@@ -129,6 +131,23 @@ async def test_a_failed_computation_fails_its_waiters_and_caches_nothing(
         {"key": 1, "value": 1.5}
     ]
     assert working.batches == [[1]]
+
+
+async def test_a_cancelled_computation_leaves_its_waiters_to_compute(
+    resources: Resources,
+) -> None:
+    """A client that goes away cancels its request; whoever waited on its computation still
+    gets the value (computed again), not the cancellation."""
+    cache, kind = replica(resources), f"t-{uuid.uuid4().hex}"
+    abandoned, working = Computation(pause=60), Computation()
+    leader = asyncio.create_task(cache.load_many(kind, items(cache, kind, [1]), abandoned))
+    await abandoned.started.wait()
+    follower = asyncio.create_task(cache.load_many(kind, items(cache, kind, [1]), working))
+    await asyncio.sleep(0)  # the follower finds the computation in flight and waits for it
+    leader.cancel()
+    assert await follower == [{"key": 1, "value": 1.5}]
+    assert working.batches == [[1]]
+    assert leader.cancelled()
 
 
 async def test_an_undecodable_entry_is_recomputed(resources: Resources) -> None:
