@@ -3,23 +3,24 @@
 Each batch first loads the inputs of all its keys at once (strategy returns, then the
 benchmarks and cash indices they follow) through the batched series loaders, so N
 strategies cost the same SQL statements as one; then it computes each result with one
-function of :mod:`services.performance`. A results cache belongs in these batch functions.
+function of :mod:`services.performance`. Results are cached in Redis (loaders.cache) under
+the versions of the strategy, the benchmark legs and the cash index they were computed from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Generic, NamedTuple, TypeVar
-
-from aiodataloader import DataLoader
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from loaders.benchmarks import LatestByBenchmarkLoader, SeriesByBenchmarkLoader
 from loaders.blends import SeriesByBlendLoader
+from loaders.cache import CachedLoader, digest
 from loaders.returns import BenchmarkReturnsKey, ReturnsByBenchmarkLoader, ReturnsByStrategyLoader
 from loaders.series import SeriesKey
 from loaders.strategies import LatestByStrategyLoader, SeriesByStrategyLoader
+from loaders.versions import VersionsByDepLoader
 from services import performance
 from services.analytics import Drawdown, LookbackReturns, PeriodFrequency, RollingMetric
 from services.blends import BenchmarkLeg, BenchmarkSpec
@@ -31,10 +32,12 @@ from services.performance import (
     PeriodReturnsResult,
     RollingResult,
 )
+from services.resources import Resources
 from services.returns import WindowedReturns
+from services.versions import Dep
 from services.windows import MAX_WINDOW, Interval, Window
 
-K = TypeVar("K")
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
@@ -155,9 +158,19 @@ def each(compute: Callable[[K, Inputs], V], keys: Sequence[K], inputs: list[Inpu
     return results
 
 
-class StrategyAnalyticsLoader(DataLoader[K, V], Generic[K, V]):
-    def __init__(self, sources: Sources) -> None:
-        super().__init__()
+def inputs_of(benchmark: BenchmarkSpec | None, options: AnalyticsOptions) -> tuple[Dep, ...]:
+    """The benchmarks a result reads besides its subject: the legs and the cash index."""
+    legs = benchmark.legs if benchmark else ()
+    cash = cash_spec(options)
+    ids = [leg.benchmark_id for leg in legs] + ([cash.legs[0].benchmark_id] if cash else [])
+    return tuple(Dep("benchmark", i) for i in sorted(set(ids)))
+
+
+class StrategyAnalyticsLoader(CachedLoader[K, V]):
+    kind: ClassVar[str]
+
+    def __init__(self, sources: Sources, resources: Resources, versions: VersionsByDepLoader):
+        super().__init__(resources, versions)
         self.sources = sources
 
     def base(self, key: K) -> AnalyticsKey:
@@ -165,20 +178,31 @@ class StrategyAnalyticsLoader(DataLoader[K, V], Generic[K, V]):
         assert isinstance(key, AnalyticsKey), "loaders with other keys override base()"
         return key
 
+    def dependencies(self, key: K) -> Sequence[Dep]:
+        base = self.base(key)
+        return (Dep("strategy", base.strategy_id), *inputs_of(base.benchmark, base.options))
+
+    def describe(self, key: K) -> str:
+        return digest(key)
+
     def compute(self, key: K, inputs: Inputs) -> V:
         raise NotImplementedError
 
-    async def batch_load_fn(self, keys: list[K]) -> list[V]:
+    async def compute_many(self, keys: list[K]) -> list[V]:
         inputs = await self.sources.for_strategies([self.base(k) for k in keys])
         return each(self.compute, keys, inputs)
 
 
 class MetricsByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, MetricsResult]):
+    kind = "metrics"
+
     def compute(self, key: AnalyticsKey, inputs: Inputs) -> MetricsResult:
         return performance.compute_strategy_metrics(inputs.subject, key.options, inputs.cash)
 
 
 class ComparisonByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, ComparisonResult]):
+    kind = "comparison"
+
     def compute(self, key: AnalyticsKey, inputs: Inputs) -> ComparisonResult:
         assert inputs.benchmark is not None, "a comparison key names its benchmark"
         return performance.compute_comparison(
@@ -187,16 +211,22 @@ class ComparisonByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, Compariso
 
 
 class DrawdownsByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, list[Drawdown]]):
+    kind = "drawdowns"
+
     def compute(self, key: AnalyticsKey, inputs: Inputs) -> list[Drawdown]:
         return performance.compute_drawdowns(inputs.subject)
 
 
 class LookbacksByStrategyLoader(StrategyAnalyticsLoader[AnalyticsKey, LookbackReturns]):
+    kind = "lookbacks"
+
     def compute(self, key: AnalyticsKey, inputs: Inputs) -> LookbackReturns:
         return performance.compute_lookbacks(inputs.subject, key.options)
 
 
 class PeriodReturnsByStrategyLoader(StrategyAnalyticsLoader[PeriodReturnsKey, PeriodReturnsResult]):
+    kind = "period-returns"
+
     def base(self, key: PeriodReturnsKey) -> AnalyticsKey:
         return key.base
 
@@ -207,6 +237,8 @@ class PeriodReturnsByStrategyLoader(StrategyAnalyticsLoader[PeriodReturnsKey, Pe
 
 
 class RollingByStrategyLoader(StrategyAnalyticsLoader[RollingKey, RollingResult]):
+    kind = "rolling"
+
     def base(self, key: RollingKey) -> AnalyticsKey:
         return key.base
 
@@ -222,12 +254,20 @@ class RollingByStrategyLoader(StrategyAnalyticsLoader[RollingKey, RollingResult]
         )
 
 
-class MetricsByBenchmarkLoader(DataLoader[BenchmarkMetricsKey, MetricsResult]):
-    def __init__(self, sources: Sources) -> None:
-        super().__init__()
+class MetricsByBenchmarkLoader(CachedLoader[BenchmarkMetricsKey, MetricsResult]):
+    kind = "benchmark-metrics"
+
+    def __init__(self, sources: Sources, resources: Resources, versions: VersionsByDepLoader):
+        super().__init__(resources, versions)
         self.sources = sources
 
-    async def batch_load_fn(self, keys: list[BenchmarkMetricsKey]) -> list[MetricsResult]:
+    def dependencies(self, key: BenchmarkMetricsKey) -> Sequence[Dep]:
+        return inputs_of(key.benchmark, key.options)
+
+    def describe(self, key: BenchmarkMetricsKey) -> str:
+        return digest(key)
+
+    async def compute_many(self, keys: list[BenchmarkMetricsKey]) -> list[MetricsResult]:
         inputs = await self.sources.for_benchmarks(keys)
         return each(
             lambda k, i: performance.compute_strategy_metrics(i.subject, k.options, i.cash),
@@ -252,6 +292,8 @@ class AnalyticsLoaders:
     @classmethod
     def create(
         cls,
+        resources: Resources,
+        versions: VersionsByDepLoader,
         latest_by_strategy: LatestByStrategyLoader,
         series_by_strategy: SeriesByStrategyLoader,
         latest_by_benchmark: LatestByBenchmarkLoader,
@@ -261,15 +303,16 @@ class AnalyticsLoaders:
         blends = SeriesByBlendLoader(series_by_benchmark)
         benchmarks = ReturnsByBenchmarkLoader(latest_by_benchmark, series_by_benchmark, blends)
         sources = Sources(strategies, benchmarks)
+        cached = (sources, resources, versions)
         return cls(
             returns_by_strategy=strategies,
             returns_by_benchmark=benchmarks,
             series_by_blend=blends,
-            metrics_by_strategy=MetricsByStrategyLoader(sources),
-            metrics_by_benchmark=MetricsByBenchmarkLoader(sources),
-            comparison_by_strategy=ComparisonByStrategyLoader(sources),
-            drawdowns_by_strategy=DrawdownsByStrategyLoader(sources),
-            period_returns_by_strategy=PeriodReturnsByStrategyLoader(sources),
-            lookbacks_by_strategy=LookbacksByStrategyLoader(sources),
-            rolling_by_strategy=RollingByStrategyLoader(sources),
+            metrics_by_strategy=MetricsByStrategyLoader(*cached),
+            metrics_by_benchmark=MetricsByBenchmarkLoader(*cached),
+            comparison_by_strategy=ComparisonByStrategyLoader(*cached),
+            drawdowns_by_strategy=DrawdownsByStrategyLoader(*cached),
+            period_returns_by_strategy=PeriodReturnsByStrategyLoader(*cached),
+            lookbacks_by_strategy=LookbacksByStrategyLoader(*cached),
+            rolling_by_strategy=RollingByStrategyLoader(*cached),
         )

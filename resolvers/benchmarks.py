@@ -21,6 +21,7 @@ from services import access
 from services.benchmarks import BenchmarkRecord, create_benchmark, list_benchmarks
 from services.errors import InvalidInput
 from services.feeds.warnings import MAX_WARNINGS, WarningsRequest
+from services.versions import CATALOG
 from services.windows import Interval
 
 
@@ -60,6 +61,8 @@ async def benchmark_series(
 
 
 async def benchmark_freshness(info: Info, record: BenchmarkRecord) -> BenchmarkFreshness:
+    # Staleness depends on the clock, not only on stored data: never a stored response.
+    info.context.loaders.versions.dependencies.uncacheable("freshness depends on the time")
     freshness = await info.context.loaders.freshness_by_benchmark.load(record.id)
     return BenchmarkFreshness.from_freshness(freshness, record)
 
@@ -77,9 +80,12 @@ async def create_benchmark_from_input(
     info: Info, data: CreateBenchmarkInput
 ) -> CreateBenchmarkResult:
     access.check_benchmark_write(info.context.principal)
+    resources = info.context.resources
     try:
-        async with info.context.resources.sessions() as session:
-            record = await create_benchmark(session, data=data.to_new())
+        async with resources.cache.versions.writing([CATALOG]) as write:  # the list changes
+            async with resources.sessions() as session:
+                record = await create_benchmark(session, data=data.to_new())
+            write.committed(CATALOG)
     except InvalidInput as exc:
         return ValidationError(message=str(exc), field="input")
     return BenchmarkCreated(benchmark=Benchmark.from_record(record))

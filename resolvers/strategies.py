@@ -48,6 +48,8 @@ async def get_strategy(info: Info, id: str | None, slug: str | None) -> Strategy
             found = await find_strategy_by_slug(session, slug or "")
         ok = found is not None and access.can_read_strategy(info.context.principal, found)
         record = found if ok else None
+        if found is not None:
+            info.context.loaders.strategy_by_id.prime(found.id, found)
     return Strategy.from_record(record) if record else None
 
 

@@ -30,6 +30,7 @@ from schema.http import BodySizeLimit, authenticate_request, refuse_request
 from schema.metrics import metrics_endpoint
 from schema.middleware import RequestContext
 from schema.reports import download_report
+from schema.response_cache import ResponseCacheMiddleware, dependencies_of
 from schema.schema import schema as default_schema
 from schema.ws import LimitedWebSocketAdapter, authenticate_connection
 from services.access import NOBODY
@@ -75,7 +76,9 @@ class GraphQLView(GraphQL[Context, None]):
             if refusal is not None:
                 return refusal
         if isinstance(request, Request) and request.method == "POST":  # GET runs no operation
-            principal = await authenticate_request(request.app.state.resources, request)
+            principal = getattr(request.state, "principal", None)  # the response cache's
+            if principal is None:
+                principal = await authenticate_request(request.app.state.resources, request)
             if isinstance(principal, Response):
                 return principal
             request.state.principal = principal
@@ -88,7 +91,7 @@ class GraphQLView(GraphQL[Context, None]):
         context = Context(
             resources=resources,
             principal=getattr(request.state, "principal", NOBODY),
-            loaders=Loaders.create(resources),
+            loaders=Loaders.create(resources, dependencies_of(request.scope)),
             request=request,
             response=response,
             rate_limiter=self.rate_limiter,
@@ -112,6 +115,7 @@ async def prepare_database(resources: Resources) -> None:
         log.info("empty database: loading the demo data set")
         summary = await load_demo(resources.engine)
         log.info("demo data loaded: %s rows", summary.rows_inserted)
+        await resources.cache.clear()  # entries another database left in this Redis
 
 
 def create_app(
@@ -148,7 +152,8 @@ def create_app(
             if resources is None:
                 await opened.close()
 
-    view = GraphQLView(schema or default_schema, settings)
+    schema = schema or default_schema
+    view = GraphQLView(schema, settings)
     routes: list[BaseRoute] = [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
@@ -168,6 +173,7 @@ def create_app(
             slow_ms=settings.slow_operation_ms,
         ),
         Middleware(BodySizeLimit, max_bytes=lambda: settings.max_body_bytes),
+        Middleware(ResponseCacheMiddleware, path="/graphql", schema=schema),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings

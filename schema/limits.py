@@ -28,6 +28,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from schema.cost import Usage, analyse
+from services.access import Principal
 from services.config import Settings
 from services.ratelimit import Limit, weight
 
@@ -64,6 +65,13 @@ def check_usage(usage: Usage, settings: Settings) -> GraphQLError | None:
             maxCost=settings.max_cost,
         )
     return None
+
+
+def rate_limit(principal: Principal, settings: Settings, cost: int) -> tuple[Limit, int]:
+    """The principal's limit and the units a query of ``cost`` spends from it."""
+    per_minute = principal.rate_limit_per_minute or settings.rate_limit_per_minute
+    limit = Limit(per_minute=per_minute, burst=min(settings.rate_limit_burst, per_minute))
+    return limit, weight(cost, settings.rate_limit_cost_unit, limit)
 
 
 @lru_cache(maxsize=1024)
@@ -114,9 +122,8 @@ class QueryLimits(SchemaExtension):
         principal = context.principal
         if context.rate_limiter is None or principal.kind == "anonymous":
             return None
-        per_minute = principal.rate_limit_per_minute or settings.rate_limit_per_minute
-        limit = Limit(per_minute=per_minute, burst=min(settings.rate_limit_burst, per_minute))
-        units = weight(cost, settings.rate_limit_cost_unit, limit)
+        limit, units = rate_limit(principal, settings, cost)
+        per_minute = limit.per_minute
         decision = await context.rate_limiter.hit(principal.scope_key, limit, units)
         if decision.allowed:
             return None

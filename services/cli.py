@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from redis.exceptions import RedisError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from services import cli_keys
 from services.config import Settings, get_settings
-from services.errors import PerfgraphError
+from services.errors import PerfgraphError, ServiceUnavailable
 from services.logs import configure_logging
 from services.reports.spec import (
     PageSize,
@@ -35,6 +36,8 @@ app.add_typer(cli_keys.accounts_app, name="accounts")
 app.add_typer(cli_keys.keys_app, name="keys")
 app.add_typer(cli_keys.grants_app, name="grants")
 app.add_typer(cli_keys.queries_app, name="queries")
+cache_app = typer.Typer(help="The Redis cache (docs/caching.md).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -137,7 +140,9 @@ def demo_load() -> None:
 
         async def work(resources: Resources) -> int:
             await run_migrate(resources.engine)
-            return (await load_demo(resources.engine, advance)).rows_inserted
+            inserted = (await load_demo(resources.engine, advance)).rows_inserted
+            await clear_cache(resources)  # the load bypassed the write path's versions
+            return inserted
 
         inserted = run_with_resources(work)
     console.print(f"[green]demo data loaded[/green]: {inserted} new rows")
@@ -186,6 +191,27 @@ def report(
 
     written = run_with_resources(lambda resources: write_report(resources, strategy, spec, out))
     console.print(f"[green]report written[/green]: {written} ({written.stat().st_size:,} bytes)")
+
+
+async def clear_cache(resources: Resources) -> int:
+    try:
+        deleted = await resources.cache.clear()
+    except RedisError as exc:
+        raise ServiceUnavailable(
+            f"Redis could not be cleared ({exc}): run 'perfgraph cache clear' when it is back"
+        ) from exc
+    console.print(f"[green]cache cleared[/green]: {deleted} keys")
+    return deleted
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every cached value, data version and stored response.
+
+    Needed only after data changed behind perfgraph's back: a database restored from a
+    backup, rows edited by hand, or this Redis pointed at another database.
+    """
+    run_with_resources(clear_cache)
 
 
 def main() -> None:

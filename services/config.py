@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.AUTO
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     slow_operation_ms: int = Field(default=1_000, ge=0)
+    cache_enabled: bool = Field(default=True, description="cache values in Redis (docs/caching.md)")
+    response_cache_enabled: bool = Field(default=True, description="cache whole query responses")
+    cache_ttl_s: int = Field(default=3600, ge=1, description="lifetime of cached values")
+    response_cache_ttl_s: int = Field(default=600, ge=1, description="lifetime of responses")
+    cache_timeout_s: float = Field(default=0.25, gt=0, le=30, description="per cache call")
+    cache_retry_s: float = Field(default=2.0, gt=0, le=300, description="Redis retry after failure")
 
     # Authentication (see services/auth.py). Bearer tokens: HS256 with a shared secret, or
     # RS256 verified with the identity provider's public key (PEM).

@@ -28,6 +28,7 @@ from services.errors import InvalidInput, NotFound
 from services.resources import Resources
 from services.strategies import strategies_by_ids
 from services.validation import IncomingRow, Rejection, validate_rows
+from services.versions import Dep
 
 log = logging.getLogger(__name__)
 Kind = Literal["performance", "benchmark"]
@@ -221,13 +222,18 @@ async def ingest(
 ) -> IngestResult:
     """Validate, store in one transaction, quarantine the rejects, then publish."""
     checked = validate_rows(rows, now=now or datetime.now(UTC), allow_cash_flow=t.flow is not None)
-    async with resources.engine.begin() as conn:
-        await quarantine(conn, t.kind, entity_name, source, checked.rejected)
-        changes, unchanged, last_seq = (
-            await apply_rows(conn, t, entity_id, checked.accepted, source)
-            if checked.accepted
-            else ([], 0, 0)
-        )
+    dep = Dep("strategy" if t.kind == "performance" else "benchmark", entity_id)
+    # Cached data depends on the version: it is unknown while the write runs, and set
+    # before this function returns, so an acknowledged write is visible at once.
+    async with resources.cache.versions.writing([dep] if checked.accepted else []) as write:
+        async with resources.engine.begin() as conn:
+            await quarantine(conn, t.kind, entity_name, source, checked.rejected)
+            changes, unchanged, last_seq = (
+                await apply_rows(conn, t, entity_id, checked.accepted, source)
+                if checked.accepted
+                else ([], 0, 0)
+            )
+        write.committed(dep, last_seq)
     result = IngestResult(
         entity_id=entity_id,
         inserted=sum(not c.revision for c in changes),

@@ -35,6 +35,26 @@ def lock_key(key: str) -> str:
     return f"{PREFIX}:lock:{key}"
 
 
+def version_key(dependency: str) -> str:
+    """The current data version of ``dependency`` ("strategy:7", "benchmark:2", "catalog")."""
+    return f"{PREFIX}:ver:{dependency}"
+
+
+def pending_key(dependency: str) -> str:
+    """Count of writes to ``dependency`` in flight: while set, its version is unknown."""
+    return f"{PREFIX}:pend:{dependency}"
+
+
+def redis_run_key() -> str:
+    """The run id of the Redis server the cache versions were written to (restart detection)."""
+    return f"{PREFIX}:redis-run"
+
+
+def response_key(digest: str) -> str:
+    """A whole-response cache entry: ``digest`` hashes document, variables and access scope."""
+    return f"{PREFIX}:resp:{digest}"
+
+
 def rate_limit_key(principal: str) -> str:
     return f"{PREFIX}:rate:{principal}"
 

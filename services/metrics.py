@@ -72,6 +72,29 @@ CACHE_ERRORS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+CACHE_COMPUTED = Counter(
+    "perfgraph_cache_computed_total",
+    "Values computed from PostgreSQL after a miss (once per key, however many asked).",
+    ["kind"],
+    registry=REGISTRY,
+)
+CACHE_STATEMENTS_SAVED = Counter(
+    "perfgraph_cache_statements_saved_total",
+    "SQL statements not run thanks to the cache (a response hit: all its execution cost).",
+    ["kind"],
+    registry=REGISTRY,
+)
+CACHE_BYPASSED = Counter(
+    "perfgraph_cache_bypassed_total",
+    "Cache calls skipped, PostgreSQL used, while Redis is considered down (breaker open).",
+    registry=REGISTRY,
+)
+CACHE_REDIS_AVAILABLE = Gauge(
+    "perfgraph_cache_redis_available",
+    "1 while cache calls go to Redis, 0 while they are bypassed after a failure.",
+    registry=REGISTRY,
+)
+CACHE_REDIS_AVAILABLE.set(1)
 
 # --- Live updates: kind is the subscription field, e.g. "performance", "benchmarkTicks" ---
 # ACTIVE_SUBSCRIPTIONS is kept by schema.metrics.OperationObserver for every subscription.

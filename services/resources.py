@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from services import metrics
+from services.cache import Cache
 from services.config import Settings
 from services.embedded import EmbeddedServers, start_postgres, start_redis
 from services.errors import ConfigurationError, ServiceUnavailable
@@ -31,6 +34,10 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     embedded: EmbeddedServers
+    cache: Cache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = Cache(self.settings, self.redis, self.sessions, self.engine)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -86,11 +93,14 @@ def _connect_or_unavailable(url: str) -> Any:
 
 
 def create_redis(settings: Settings, url: str) -> Redis:
+    # One immediate retry on a broken connection: after a Redis restart every pooled
+    # connection is dead, and a backoff would outlast the cache's short call timeout.
     return Redis.from_url(
         url,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
         health_check_interval=15,
+        retry=Retry(NoBackoff(), 1),
     )
 
 

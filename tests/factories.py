@@ -13,8 +13,9 @@ from services import api_keys
 from services.benchmarks import BenchmarkRecord, NewBenchmark
 from services.benchmarks import create_benchmark as create_benchmark_record
 from services.bulk import BENCHMARK, PERFORMANCE, copy_rows
-from services.db.models import Account, Strategy
+from services.db.models import Account, Benchmark, Strategy
 from services.resources import Resources
+from services.versions import CATALOG
 
 
 async def create_strategy(
@@ -23,9 +24,23 @@ async def create_strategy(
     points: Sequence[tuple[datetime, float, float]] = (),
     slug: str | None = None,
     account: str = "tests",
+    benchmark: str | None = None,
 ) -> int:
     """A strategy with the given (ts, nav, cash_flow) points; returns its id."""
     slug = slug or f"test-{uuid.uuid4().hex[:12]}"
+    async with resources.cache.versions.writing([CATALOG]) as write:
+        strategy_id = await _insert(resources, slug, account, points, benchmark)
+        write.committed(CATALOG)
+    return strategy_id
+
+
+async def _insert(
+    resources: Resources,
+    slug: str,
+    account: str,
+    points: Sequence[tuple[datetime, float, float]],
+    benchmark: str | None,
+) -> int:
     async with resources.engine.begin() as conn:
         await conn.execute(insert(Account).values(name=account).on_conflict_do_nothing())
         account_id = (
@@ -40,6 +55,9 @@ async def create_strategy(
                     asset_class="EQUITY",
                     base_currency="USD",
                     account_id=account_id,
+                    benchmark_id=select(Benchmark.id)
+                    .where(Benchmark.symbol == benchmark)
+                    .scalar_subquery(),
                 )
                 .returning(Strategy.id)
             )
@@ -68,8 +86,10 @@ async def create_benchmark(
         stale_after_s=stale_after_s,
         cadence=cadence,
     )
-    async with resources.sessions() as session:
-        record = await create_benchmark_record(session, data=data)
+    async with resources.cache.versions.writing([CATALOG]) as write:
+        async with resources.sessions() as session:
+            record = await create_benchmark_record(session, data=data)
+        write.committed(CATALOG)
     if levels:
         async with resources.engine.begin() as conn:
             await copy_rows(conn, BENCHMARK, record.id, list(levels))

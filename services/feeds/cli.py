@@ -20,6 +20,7 @@ from services.feeds.registry import benchmark_for_feed, configure_feed, remove_f
 from services.feeds.status import feed_statuses
 from services.feeds.store import FeedReport
 from services.resources import Resources
+from services.versions import CATALOG as CATALOG_VERSION
 
 feeds_app = typer.Typer(
     help="Benchmark feeds: import, configure, run, status.", no_args_is_help=True
@@ -195,8 +196,11 @@ def create(
     )
 
     async def work(resources: Resources) -> str:
-        async with resources.sessions() as session:
-            return (await create_benchmark(session, data=data)).symbol
+        async with resources.cache.versions.writing([CATALOG_VERSION]) as write:
+            async with resources.sessions() as session:
+                created = await create_benchmark(session, data=data)
+            write.committed(CATALOG_VERSION)
+        return created.symbol
 
     console.print(f"[green]created[/green] {run_with_resources(work)}")
 

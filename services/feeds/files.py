@@ -34,6 +34,7 @@ from services.feeds.store import (
 )
 from services.ingest import Change
 from services.resources import Resources
+from services.versions import Dep
 
 CHUNK_ROWS = 2_000
 Progress = Callable[[int, int], None]  # (rows stored so far, rows to store)
@@ -103,14 +104,19 @@ async def store_parsed(
     changes: list[Change] = []
     async with resources.engine.begin() as conn:
         await quarantine_problems(conn, report.symbol, target.source, report.problems)
-    for start in range(0, len(checked.accepted), CHUNK_ROWS):
-        chunk = checked.accepted[start : start + CHUNK_ROWS]
-        async with resources.engine.begin() as conn:
-            stored = await store_accepted(conn, target.benchmark, chunk, source=target.source)
-        report.add(stored, chunk)
-        changes += stored.changes
-        if progress:
-            progress(start + len(chunk), len(checked.accepted))
+    dep = Dep("benchmark", target.benchmark.id)
+    async with resources.cache.versions.writing() as write:  # see services/versions.py
+        for start in range(0, len(checked.accepted), CHUNK_ROWS):
+            chunk = checked.accepted[start : start + CHUNK_ROWS]
+            await write.depend([dep])  # before each chunk's commit: a long import outlives one
+            async with resources.engine.begin() as conn:
+                stored = await store_accepted(conn, target.benchmark, chunk, source=target.source)
+            report.add(stored, chunk)
+            changes += stored.changes
+            if progress:
+                progress(start + len(chunk), len(checked.accepted))
+        if checked.accepted:
+            write.committed(dep, report.last_seq)
     async with resources.engine.begin() as conn:
         await record_delivery(conn, target.feed_id, report)
     count_rows(report.symbol, target.kind, report)

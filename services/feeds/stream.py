@@ -34,6 +34,7 @@ from services.ingest import Change
 from services.resources import Resources
 from services.streams import Apply, StreamConsumer, StreamEntry, first_receipts
 from services.validation import IncomingRow
+from services.versions import Dep
 
 GROUP = "perfgraph-benchmarks"
 UNKNOWN = "?"  # the quarantine entity of entries that name no benchmark
@@ -116,29 +117,35 @@ async def apply_market_data(
     """Apply a batch of entries exactly once; returns the ids to acknowledge."""
     source = f"stream:{stream}"[:100]
     done: list[tuple[FeedReport, list[Change]]] = []
-    async with resources.engine.begin() as conn:
-        fresh = await first_receipts(conn, stream, [e.id for e in entries])
-        rows, problems = _sort([e for e in entries if e.id in fresh])
-        found = await benchmarks_by_symbols(conn, sorted(rows))
-        for symbol, reason in _unusable(sorted(rows), found).items():
-            problems[symbol] += [
-                _refused(entry_id, row, reason) for entry_id, row in rows.pop(symbol)
-            ]
-        for symbol, bad in problems.items():
-            await quarantine_problems(conn, symbol, source, bad)
-        feeds = await ensure_feeds(conn, [found[s].id for s in rows], "stream", stream)
-        for symbol in sorted(rows):  # a fixed order: concurrent batches lock benchmarks alike
-            benchmark = found[symbol]
-            done.append(
-                await _store_symbol(
-                    conn,
-                    benchmark,
-                    rows[symbol],
-                    feed_id=feeds[benchmark.id],
-                    source=source,
-                    now=now or datetime.now(UTC),
+    # The cache versions of the benchmarks written are unknown from before the commit until
+    # they are set after it (services/versions.py).
+    async with resources.cache.versions.writing() as write:
+        async with resources.engine.begin() as conn:
+            fresh = await first_receipts(conn, stream, [e.id for e in entries])
+            rows, problems = _sort([e for e in entries if e.id in fresh])
+            found = await benchmarks_by_symbols(conn, sorted(rows))
+            for symbol, reason in _unusable(sorted(rows), found).items():
+                problems[symbol] += [
+                    _refused(entry_id, row, reason) for entry_id, row in rows.pop(symbol)
+                ]
+            for symbol, bad in problems.items():
+                await quarantine_problems(conn, symbol, source, bad)
+            await write.depend([Dep("benchmark", found[s].id) for s in rows])
+            feeds = await ensure_feeds(conn, [found[s].id for s in rows], "stream", stream)
+            for symbol in sorted(rows):  # a fixed order: concurrent batches lock benchmarks alike
+                benchmark = found[symbol]
+                done.append(
+                    await _store_symbol(
+                        conn,
+                        benchmark,
+                        rows[symbol],
+                        feed_id=feeds[benchmark.id],
+                        source=source,
+                        now=now or datetime.now(UTC),
+                    )
                 )
-            )
+        for report, _ in done:
+            write.committed(Dep("benchmark", found[report.symbol].id), report.last_seq)
     for report, changes in done:  # committed
         count_rows(report.symbol, "stream", report)
         await publish_changes(resources.redis, report.symbol, changes)

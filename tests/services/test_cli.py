@@ -6,8 +6,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
+import redis
 from typer.testing import CliRunner
 
+from services import keys
 from services.cli import app
 from services.config import get_settings
 from services.resources import Resources
@@ -39,3 +41,24 @@ def test_check_fails_when_postgres_is_unreachable(environment: pytest.MonkeyPatc
     output = " ".join(result.output.split())  # the console wraps long lines
     assert "PostgreSQL at postgresql+asyncpg://perfgraph@127.0.0.1:1/perfgraph" in output
     assert "cannot be reached" in output
+
+
+def test_cache_clear_deletes_cache_keys_only(
+    resources: Resources, environment: pytest.MonkeyPatch
+) -> None:
+    environment.setenv("PERFGRAPH_DATABASE_URL", resources.settings.database_url or "")
+    environment.setenv("PERFGRAPH_REDIS_URL", resources.settings.redis_url or "")
+    cached = [keys.cache_key("cli-test", 1), keys.version_key("strategy:999999")]
+    kept = keys.rate_limit_key("cli-test")
+    client = redis.Redis.from_url(resources.settings.redis_url or "")
+    try:
+        for name in [*cached, kept]:
+            client.set(name, b"1")
+        result = CliRunner().invoke(app, ["cache", "clear"])
+        assert result.exit_code == 0, result.output
+        assert "cache cleared" in result.output
+        assert client.exists(*cached) == 0
+        assert client.exists(kept) == 1
+    finally:
+        client.delete(kept)
+        client.close()
