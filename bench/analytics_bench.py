@@ -15,6 +15,7 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from services.analytics import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "data"
+DATA = files("services.demo") / "data"
 RESULT = ROOT / "bench" / "results" / "analytics.md"
 COMMAND = "uv run python bench/analytics_bench.py"
 REPEATS = 15
@@ -44,7 +45,8 @@ QS_REPORTS: Any = qs.reports
 
 def load() -> tuple[pd.Series, pd.Series]:
     def closes(name: str) -> pd.DataFrame:
-        frame = pd.read_csv(DATA / f"{name}.csv.gz", parse_dates=["date"], index_col="date")
+        with (DATA / f"{name}.csv.gz").open("rb") as handle:
+            frame = pd.read_csv(handle, compression="gzip", parse_dates=["date"], index_col="date")
         frame.index = pd.DatetimeIndex(frame.index).tz_localize("UTC")
         return frame.loc["2012-12-31":"2022-12-28"]
 
@@ -155,7 +157,8 @@ def main() -> None:
         f"Command: `{COMMAND}`",
         "",
         f"Data: JPM daily returns vs the S&P 500 price index, {s.index[0].date()} .. "
-        f"{s.index[-1].date()} ({len(s)} periods), from `tests/data` (see PROVENANCE.md).",
+        f"{s.index[-1].date()} ({len(s)} periods), from `services/demo/data` "
+        "(see PROVENANCE.md there).",
         f"Machine: {platform.machine()}, Python {platform.python_version()}, "
         f"pandas {pd.__version__}, numpy {np.__version__}, quantstats {qs.__version__}.",
         "",

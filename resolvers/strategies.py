@@ -48,6 +48,8 @@ async def get_strategy(info: Info, id: str | None, slug: str | None) -> Strategy
             found = await find_strategy_by_slug(session, slug or "")
         ok = found is not None and access.can_read_strategy(info.context.principal, found)
         record = found if ok else None
+        if found is not None:
+            info.context.loaders.strategy_by_id.prime(found.id, found)
     return Strategy.from_record(record) if record else None
 
 
@@ -89,6 +91,7 @@ async def get_strategies(
 
 
 async def strategy_latest(info: Info, record: StrategyRecord) -> LatestPoint | None:
+    access.check_strategy(info.context.principal, record)
     latest = await info.context.loaders.latest_by_strategy.load(record.id)
     if latest is None:
         return None
@@ -104,6 +107,7 @@ def to_window(window: WindowInput | None) -> Window:
 async def strategy_performance(
     info: Info, record: StrategyRecord, window: WindowInput | None, interval: Interval
 ) -> Performance:
+    access.check_strategy(info.context.principal, record)
     key = SeriesKey(record.id, to_window(window), interval)
     series = await info.context.loaders.series_by_strategy.load(key)
     return Performance(interval=interval, _series=series)

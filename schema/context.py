@@ -10,6 +10,7 @@ import strawberry
 
 from loaders import Loaders
 from services.access import Principal
+from services.ratelimit import RateLimiter
 from services.resources import Resources
 
 
@@ -21,6 +22,8 @@ class Context:
     request: Any = None
     response: Any = None
     request_id: str = field(default_factory=lambda: uuid4().hex)
+    rate_limiter: RateLimiter | None = None
+    connection_params: dict[str, object] | None = None  # WebSockets: connection_init payload
 
 
 Info = strawberry.Info[Context, None]

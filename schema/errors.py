@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import StreamExecutionResult
 
-from services.errors import PerfgraphError
+from services.errors import ServiceUnavailable, Timeout
+from services.faults import translate
 
 log = logging.getLogger("perfgraph.errors")
 
@@ -23,15 +24,20 @@ def map_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if original is None:  # parse and validation errors: already precise
         return error
-    if isinstance(original, PerfgraphError):
-        extensions = {**(error.extensions or {}), **original.extensions(), "code": original.code}
+    expected = translate(original)
+    if expected is not None:
+        extensions = {**(error.extensions or {}), **expected.extensions(), "code": expected.code}
+        if isinstance(expected, ServiceUnavailable | Timeout):
+            # An outage, not a bad request: the operator may need to find this one.
+            log.warning("%s at %s: %s", expected.code, error.path, original)
+            extensions["requestId"] = request_id
         return GraphQLError(
-            str(original),
+            str(expected),
             error.nodes,
             error.source,
             error.positions,
             error.path,
-            original,
+            expected,
             extensions,
         )
     log.error("unexpected error in %s (request %s)", error.path, request_id, exc_info=original)
@@ -47,20 +53,22 @@ def map_error(error: GraphQLError, request_id: str) -> GraphQLError:
 
 
 class ErrorMapping(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
+    def _map_result(self, result: object) -> None:
         errors = getattr(result, "errors", None)
         if result is None or not errors:
             return
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
-        result.errors = [map_error(error, request_id) for error in errors]
+        result.errors = [map_error(error, request_id) for error in errors]  # type: ignore[attr-defined]
 
-    def on_stream_result(self, result: Any) -> Iterator[None]:
-        """Subscription results leave one by one, long before the operation ends."""
-        errors = getattr(result, "errors", None)
-        if errors:
-            request_id = getattr(self.execution_context.context, "request_id", "-")
-            result.errors = [map_error(error, request_id) for error in errors]
+    def on_operation(self) -> Iterator[None]:
+        self._streamed = False
         yield
+        if not self._streamed:
+            self._map_result(self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Subscriptions: each result is mapped before it reaches the client."""
+        self._streamed = True
+        self._map_result(result)
+        yield None

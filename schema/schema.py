@@ -6,27 +6,39 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ErrorMapping
+from schema.limits import QueryLimits
+from schema.metrics import OperationObserver
 from schema.mutation import Mutation
+from schema.persisted import PersistedQueries
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.types.common import SCALARS
 
 
-def build_schema(*, extensions: Sequence[Any] = ()) -> strawberry.Schema:
-    # Documents repeat (dashboards poll, widgets share queries): parse and validate once.
+def build_schema(
+    *,
+    extensions: Sequence[Any] = (),
+    query: type[Any] = Query,
+    subscription: type[Any] | None = Subscription,
+) -> strawberry.Schema:
+    # Documents repeat (dashboards poll, widgets share queries): parse and validate once
+    # (QueryLimits caches validation). Factories, not instances: strawberry builds fresh
+    # extensions per request; the parse cache lives at module level, shared by all of them.
     chain: list[Any] = [
+        OperationObserver,  # first: it sees the errors as ErrorMapping leaves them
         ErrorMapping,
+        PersistedQueries,
+        QueryLimits,
         lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
     ]
     return strawberry.Schema(
-        query=Query,
+        query=query,
         mutation=Mutation,
-        subscription=Subscription,
+        subscription=subscription,
         extensions=[*chain, *extensions],
         config=StrawberryConfig(scalar_map=SCALARS),
     )

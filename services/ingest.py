@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import text
@@ -28,6 +28,7 @@ from services.errors import InvalidInput, NotFound
 from services.resources import Resources
 from services.strategies import strategies_by_ids
 from services.validation import IncomingRow, Rejection, validate_rows
+from services.versions import Dep
 
 log = logging.getLogger(__name__)
 Kind = Literal["performance", "benchmark"]
@@ -62,18 +63,40 @@ class _Target:
     value: str
     flow: str | None
     owner: str
+    on_revision: str = ""  # more assignments when a stored row is revised
 
 
 PERFORMANCE = _Target(
     "performance", "performance_points", "strategy_id", "nav", "cash_flow", "strategies"
 )
-BENCHMARK = _Target("benchmark", "benchmark_prices", "benchmark_id", "level", None, "benchmarks")
+BENCHMARK = _Target(
+    "benchmark",
+    "benchmark_prices",
+    "benchmark_id",
+    "level",
+    None,
+    "benchmarks",
+    on_revision=", received_at = now()",  # a revised level arrived now
+)
 
 
 async def quarantine(
     conn: AsyncConnection, kind: Kind, entity: str, source: str, rejected: Sequence[Rejection]
 ) -> None:
-    if not rejected:
+    await quarantine_payloads(
+        conn, kind, entity, source, [(r.reason, r.row.payload()) for r in rejected]
+    )
+
+
+async def quarantine_payloads(
+    conn: AsyncConnection,
+    kind: Kind,
+    entity: str,
+    source: str,
+    items: Sequence[tuple[str, dict[str, Any]]],
+) -> None:
+    """Keep rejected input, as received, with the reason it was rejected."""
+    if not items:
         return
     await conn.execute(
         text(
@@ -85,8 +108,8 @@ async def quarantine(
             "kind": kind,
             "entity": entity,
             "source": source,
-            "reasons": [r.reason for r in rejected],
-            "payloads": [orjson.dumps(r.row.payload()).decode() for r in rejected],
+            "reasons": [reason for reason, _ in items],
+            "payloads": [orjson.dumps(payload).decode() for _, payload in items],
         },
     )
 
@@ -143,6 +166,7 @@ async def _write(
     updates = f"{t.value} = EXCLUDED.{t.value}" + (
         f", {t.flow} = EXCLUDED.{t.flow}" if t.flow else ""
     )
+    updates += t.on_revision
     await conn.execute(
         text(
             f"INSERT INTO {t.table} ({t.key}, ts, {columns}, seq) "
@@ -198,13 +222,18 @@ async def ingest(
 ) -> IngestResult:
     """Validate, store in one transaction, quarantine the rejects, then publish."""
     checked = validate_rows(rows, now=now or datetime.now(UTC), allow_cash_flow=t.flow is not None)
-    async with resources.engine.begin() as conn:
-        await quarantine(conn, t.kind, entity_name, source, checked.rejected)
-        changes, unchanged, last_seq = (
-            await apply_rows(conn, t, entity_id, checked.accepted, source)
-            if checked.accepted
-            else ([], 0, 0)
-        )
+    dep = Dep("strategy" if t.kind == "performance" else "benchmark", entity_id)
+    # Cached data depends on the version: it is unknown while the write runs, and set
+    # before this function returns, so an acknowledged write is visible at once.
+    async with resources.cache.versions.writing([dep] if checked.accepted else []) as write:
+        async with resources.engine.begin() as conn:
+            await quarantine(conn, t.kind, entity_name, source, checked.rejected)
+            changes, unchanged, last_seq = (
+                await apply_rows(conn, t, entity_id, checked.accepted, source)
+                if checked.accepted
+                else ([], 0, 0)
+            )
+        write.committed(dep, last_seq)
     result = IngestResult(
         entity_id=entity_id,
         inserted=sum(not c.revision for c in changes),
@@ -262,7 +291,7 @@ async def record_benchmark_prices(
     return await ingest(resources, BENCHMARK, benchmark.id, symbol, rows, source=source)
 
 
-async def quarantine_payloads(
+async def quarantine_raw(
     conn: AsyncConnection, kind: Kind, source: str, items: Sequence[tuple[str, str, object]]
 ) -> None:
     """Quarantine raw inputs that never became rows: (entity, reason, JSON payload) each."""

@@ -45,5 +45,40 @@ def lock_key(key: str) -> str:
     return f"{PREFIX}:lock:{key}"
 
 
+def version_key(dependency: str) -> str:
+    """The current data version of ``dependency`` ("strategy:7", "benchmark:2", "catalog")."""
+    return f"{PREFIX}:ver:{dependency}"
+
+
+def pending_key(dependency: str) -> str:
+    """Count of writes to ``dependency`` in flight: while set, its version is unknown."""
+    return f"{PREFIX}:pend:{dependency}"
+
+
+def redis_run_key() -> str:
+    """The run id of the Redis server the cache versions were written to (restart detection)."""
+    return f"{PREFIX}:redis-run"
+
+
+def response_key(digest: str) -> str:
+    """A whole-response cache entry: ``digest`` hashes document, variables and access scope."""
+    return f"{PREFIX}:resp:{digest}"
+
+
 def rate_limit_key(principal: str) -> str:
     return f"{PREFIX}:rate:{principal}"
+
+
+def api_key_cache_key(key_hash: str) -> str:
+    """A verified API key's principal (account, scopes, grants), cached briefly."""
+    return f"{PREFIX}:auth:key:{key_hash}"
+
+
+def account_cache_key(account: str) -> str:
+    """An account's id and grants, for bearer-token principals, cached briefly."""
+    return f"{PREFIX}:auth:account:{account}"
+
+
+def persisted_query_key(sha256: str) -> str:
+    """A document registered through automatic persisted queries, by its SHA-256."""
+    return f"{PREFIX}:apq:{sha256}"

@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from services.ingest import PERFORMANCE, ingest, quarantine_payloads
+from services.ingest import PERFORMANCE, ingest, quarantine_raw
 from services.resources import Resources
 from services.strategies import strategies_by_ids
-from services.streams import StreamEntry
+from services.stream_consumer import StreamEntry
 from services.validation import IncomingRow
 
 SOURCE = "stream:performance"
@@ -79,7 +79,7 @@ async def apply_performance_entries(resources: Resources, entries: Sequence[Stre
             rows.setdefault(strategy_id, {})[row.ts] = row
     if bad:
         async with resources.engine.begin() as conn:
-            await quarantine_payloads(conn, "performance", SOURCE, bad)
+            await quarantine_raw(conn, "performance", SOURCE, bad)
     for strategy_id, by_ts in sorted(rows.items()):
         rows_in = list(by_ts.values())
         await ingest(resources, PERFORMANCE, strategy_id, str(strategy_id), rows_in, source=SOURCE)
@@ -88,4 +88,4 @@ async def apply_performance_entries(resources: Resources, entries: Sequence[Stre
 async def dead_letter_performance(resources: Resources, entry: StreamEntry, reason: str) -> None:
     entity = entry.fields.get("strategy_id", "")
     async with resources.engine.begin() as conn:
-        await quarantine_payloads(conn, "performance", SOURCE, [(entity, reason, _payload(entry))])
+        await quarantine_raw(conn, "performance", SOURCE, [(entity, reason, _payload(entry))])

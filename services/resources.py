@@ -6,11 +6,14 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
-from sqlalchemy import text
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,10 +21,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from services import keys
+from services import keys, metrics
+from services.cache import Cache
 from services.config import Settings
 from services.embedded import EmbeddedServers, start_postgres, start_redis
-from services.errors import ServiceUnavailable
+from services.errors import ConfigurationError, ServiceUnavailable
 from services.pubsub import PubSubBridge
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,10 @@ class Resources:
     redis: Redis
     embedded: EmbeddedServers
     _pubsub: PubSubBridge | None = field(default=None, repr=False)
+    cache: Cache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = Cache(self.settings, self.redis, self.sessions, self.engine)
 
     @property
     def pubsub(self) -> PubSubBridge:
@@ -62,14 +70,15 @@ def redact(url: str) -> str:
 
 
 def create_engine(settings: Settings, url: str) -> AsyncEngine:
-    return create_async_engine(
+    """The pool: pre-ping replaces connections a restart or failover broke while idle."""
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
-        pool_timeout=10,
+        pool_timeout=settings.db_pool_timeout_s,
         connect_args={
-            "timeout": 10,
+            "timeout": settings.db_connect_timeout_s,
             "server_settings": {
                 "statement_timeout": str(settings.db_statement_timeout_ms),
                 "timezone": "UTC",
@@ -77,14 +86,36 @@ def create_engine(settings: Settings, url: str) -> AsyncEngine:
             },
         },
     )
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable(url))
+    return engine
+
+
+def _connect_or_unavailable(url: str) -> Any:
+    """A failed connect (refused, timed out, server starting or shutting down) is an outage.
+
+    The driver raises bare ``OSError``s here, which would otherwise be masked as unexpected.
+    """
+
+    def connect(dialect: Any, record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            raise ServiceUnavailable(
+                f"PostgreSQL at {redact(url)} cannot be reached: {exc or type(exc).__name__}"
+            ) from exc
+
+    return connect
 
 
 def create_redis(settings: Settings, url: str) -> Redis:
+    # One immediate retry on a broken connection: after a Redis restart every pooled
+    # connection is dead, and a backoff would outlast the cache's short call timeout.
     return Redis.from_url(
         url,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
         health_check_interval=15,
+        retry=Retry(NoBackoff(), 1),
     )
 
 
@@ -118,6 +149,8 @@ async def _check_database(engine: AsyncEngine, url: str) -> None:
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+    except ServiceUnavailable:
+        raise
     except Exception as exc:
         raise ServiceUnavailable(f"PostgreSQL at {redact(url)} is unreachable: {exc}") from exc
 
@@ -135,17 +168,27 @@ async def open_resources(settings: Settings, *, require_redis: bool = True) -> R
     A configured URL that cannot be reached is an error naming it: perfgraph never switches
     to an embedded server behind the operator's back.
     """
+    if settings.is_production and not (settings.database_url and settings.redis_url):
+        raise ConfigurationError(
+            "PERFGRAPH_DATABASE_URL and PERFGRAPH_REDIS_URL have no default in production:"
+            " the embedded servers are for development and tests"
+        )
     embedded = EmbeddedServers()
     try:
         db_url = settings.database_url or start_postgres(settings.data_dir, embedded)
         redis_url = settings.redis_url or start_redis(settings.data_dir, embedded)
         engine = create_engine(settings, db_url)
         redis = create_redis(settings, redis_url)
+    except BaseException:
+        embedded.close()
+        raise
+    try:
         await _check_database(engine, db_url)
         if require_redis:
             await _check_redis(redis, redis_url)
     except BaseException:
-        embedded.close()
+        await Resources(settings, engine, async_sessionmaker(engine), redis, embedded).close()
         raise
     sessions = async_sessionmaker(engine, expire_on_commit=False)
+    metrics.DB_POOL.watch(engine)
     return Resources(settings, engine, sessions, redis, embedded)

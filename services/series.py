@@ -102,8 +102,8 @@ WITH keys AS (
     UNION ALL
     (SELECT ts, {t.value}, {t.flow}, false FROM {t.name}
       WHERE {t.key} = k.entity_id
-        AND (k.after_ts IS NULL OR ts > k.after_ts)
-        AND (k.until_ts IS NULL OR ts <= k.until_ts))
+        AND ts > coalesce(k.after_ts, '-infinity')
+        AND ts <= coalesce(k.until_ts, 'infinity'))
   ) r
 )
 SELECT key_no, (extract(epoch FROM max(ts)) * 1000000)::int8 AS ts_us,
@@ -113,7 +113,7 @@ SELECT key_no, (extract(epoch FROM max(ts)) * 1000000)::int8 AS ts_us,
 FROM rows
 WHERE NOT is_anchor
 GROUP BY key_no, CASE WHEN unit = 'raw' THEN ts ELSE date_trunc(unit, ts, 'UTC') END
-ORDER BY key_no, 2
+ORDER BY key_no, max(ts)
 """
 
 

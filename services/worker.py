@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from services import keys
 from services.performance_stream import apply_performance_entries, dead_letter_performance
 from services.resources import Resources, dedicated_redis, process_name
-from services.streams import StreamConsumer
+from services.stream_consumer import StreamConsumer
 
 BLOCK_MS = 1_000
 

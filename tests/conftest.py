@@ -60,12 +60,17 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 class GraphQLClient:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str] | None = None) -> None:
         self.client = client
+        self.headers = headers or {}
+
+    def with_key(self, key: str) -> GraphQLClient:
+        """The same client, authenticating with an API key."""
+        return GraphQLClient(self.client, {**self.headers, "X-API-Key": key})
 
     async def raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=self.headers
         )
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()

@@ -33,37 +33,40 @@ class PerformancePoint:
     cash_flow: float
 
 
-@strawberry.type(description="The series as parallel arrays: cheap to execute and to chart.")
-class PerformanceColumns:
+@strawberry.interface(description="A series as parallel arrays: cheap to execute and to chart.")
+class SeriesColumns:
     _series: strawberry.Private[Series]
 
     @strawberry.field
     def timestamps(self) -> TimestampColumn:
         return TimestampColumn(self._series.iso_timestamps())
 
-    @strawberry.field
-    def nav(self) -> FloatColumn:
-        return FloatColumn(float_column(self._series.values))
-
-    @strawberry.field
+    @strawberry.field(description="Time-weighted return of each bucket (null at inception).")
     def returns(self) -> FloatColumn:
         return FloatColumn(float_column(self._series.returns))
 
-    @strawberry.field
+    @strawberry.field(description="Compounded return since the window's start.")
     def cumulative_return(self) -> FloatColumn:
         return FloatColumn(float_column(self._series.cumulative))
 
-    @strawberry.field
+    @strawberry.field(description="Decline from the running peak of the compounded index (<= 0).")
     def drawdown(self) -> FloatColumn:
         return FloatColumn(float_column(self._series.drawdowns))
+
+
+@strawberry.type(description="A strategy's series as parallel arrays.")
+class PerformanceColumns(SeriesColumns):
+    @strawberry.field
+    def nav(self) -> FloatColumn:
+        return FloatColumn(float_column(self._series.values))
 
     @strawberry.field
     def cash_flow(self) -> FloatColumn:
         return FloatColumn(float_column(self._series.cash_flows))
 
 
-@strawberry.type(description="A strategy's bucketed, time-weighted performance over a window.")
-class Performance:
+@strawberry.interface(description="A bucketed series over a window.")
+class SeriesWindow:
     interval: Interval
     _series: strawberry.Private[Series]
 
@@ -79,6 +82,9 @@ class Performance:
     def count(self) -> int:
         return len(self._series)
 
+
+@strawberry.type(description="A strategy's bucketed, time-weighted performance over a window.")
+class Performance(SeriesWindow):
     @strawberry.field
     def points(self) -> list[PerformancePoint]:
         s = self._series
@@ -116,40 +122,15 @@ class BenchmarkPoint:
     drawdown: float
 
 
-@strawberry.type
-class BenchmarkColumns:
-    _series: strawberry.Private[Series]
-
-    @strawberry.field
-    def timestamps(self) -> TimestampColumn:
-        return TimestampColumn(self._series.iso_timestamps())
-
+@strawberry.type(description="A benchmark's series as parallel arrays.")
+class BenchmarkColumns(SeriesColumns):
     @strawberry.field
     def level(self) -> FloatColumn:
         return FloatColumn(float_column(self._series.values))
 
-    @strawberry.field
-    def returns(self) -> FloatColumn:
-        return FloatColumn(float_column(self._series.returns))
-
-    @strawberry.field
-    def cumulative_return(self) -> FloatColumn:
-        return FloatColumn(float_column(self._series.cumulative))
-
-    @strawberry.field
-    def drawdown(self) -> FloatColumn:
-        return FloatColumn(float_column(self._series.drawdowns))
-
 
 @strawberry.type(description="A benchmark's bucketed levels over a window.")
-class BenchmarkSeries:
-    interval: Interval
-    _series: strawberry.Private[Series]
-
-    @strawberry.field
-    def count(self) -> int:
-        return len(self._series)
-
+class BenchmarkSeries(SeriesWindow):
     @strawberry.field
     def points(self) -> list[BenchmarkPoint]:
         s = self._series

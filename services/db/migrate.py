@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from alembic import command
 from alembic.config import Config
@@ -44,3 +47,44 @@ async def is_current(engine: AsyncEngine) -> bool:
     """True when the database is at the newest revision."""
     async with engine.connect() as conn:
         return await conn.run_sync(_is_current)
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    current: str | None
+    head: str
+    status: Literal["current", "behind", "ahead"]
+
+
+@lru_cache(maxsize=1)
+def _known_revisions() -> tuple[str, frozenset[str]]:
+    """This code's head and every revision it knows (read once: readiness asks often)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = scripts.get_current_head()
+    assert head is not None, "no migrations found"
+    return head, frozenset(r.revision for r in scripts.walk_revisions())
+
+
+def _state(connection: Connection) -> MigrationState:
+    head, known = _known_revisions()
+    # Read directly: alembic's MigrationContext logs two lines per call, and readiness polls.
+    exists = connection.execute(text("SELECT to_regclass('alembic_version')")).scalar()
+    current = (
+        connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        if exists
+        else None
+    )
+    if current == head:
+        return MigrationState(current, head, "current")
+    # A revision this code does not know was written by a newer release during a rolling
+    # deploy; migrations are additive, so this replica keeps serving.
+    status: Literal["behind", "ahead"] = (
+        "behind" if current is None or current in known else "ahead"
+    )
+    return MigrationState(current, head, status)
+
+
+async def migration_state(engine: AsyncEngine) -> MigrationState:
+    """Where the database stands against the migrations this code ships."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_state)

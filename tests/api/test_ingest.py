@@ -6,13 +6,15 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import orjson
+import pytest
 from sqlalchemy import text
 
 from services import keys
 from services.resources import Resources
 from tests.conftest import GraphQLClient
-from tests.factories import create_strategy
+from tests.factories import create_account, create_key, create_strategy
 
 RECORD = """
 mutation($id: ID!, $points: [PerformancePointInput!]!) {
@@ -26,6 +28,17 @@ mutation($id: ID!, $points: [PerformancePointInput!]!) {
 }
 """
 DAY = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def gql(client: httpx.AsyncClient, resources: Resources) -> GraphQLClient:
+    """Writing needs a key with the write scopes, for the account that owns the strategies
+    the factory creates."""
+    account = await create_account(resources, "tests")
+    scopes = ["read", "write:performance", "write:benchmarks"]
+    return GraphQLClient(client).with_key(
+        await create_key(resources, account=account, scopes=scopes)
+    )
 
 
 def point(day: int, nav: float, cash_flow: float = 0.0) -> dict[str, Any]:

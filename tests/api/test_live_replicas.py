@@ -14,7 +14,7 @@ import pytest
 from services.config import Settings
 from services.resources import Resources
 from tests.api.conftest import DAY, PERFORMANCE, record
-from tests.factories import create_strategy
+from tests.factories import create_account, create_key, create_strategy
 from tests.live_server import ServerProcess, start_server_process, stop_server_process
 from tests.redis_clients import bridge_name, kill_pubsub_clients, pubsub_clients
 from tests.waiting import until
@@ -45,12 +45,24 @@ async def replicas(settings: Settings) -> AsyncIterator[list[ServerProcess]]:
             stop_server_process(server)
 
 
+_writer_key: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+async def writer_key(resources: Resources) -> None:
+    """An admin key for writing through the server processes (anonymous cannot write)."""
+    if not _writer_key:
+        account = await create_account(resources)
+        _writer_key.append(await create_key(resources, account=account, scopes=["admin"]))
+
+
 async def record_through(server: ServerProcess, sid: int, day: int, nav: float) -> int:
     stamp = (DAY + timedelta(days=day)).isoformat()
     variables = {"id": str(sid), "points": [{"timestamp": stamp, "nav": nav}]}
+    headers = {"X-API-Key": _writer_key[0]}
     async with httpx.AsyncClient() as client:
         response = await client.post(
-            server.http_url, json={"query": RECORD, "variables": variables}
+            server.http_url, json={"query": RECORD, "variables": variables}, headers=headers
         )
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body

@@ -1,14 +1,18 @@
-"""Fixtures: small hand-built series and real market series from tests/data."""
+"""Fixtures: small hand-built series and real market series shipped with the demo data.
+
+The market history is read from ``services/demo/data`` (provenance in its PROVENANCE.md),
+the same files the demo benchmarks and strategies are built from.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
+from importlib.resources import files
 
 import pandas as pd
 import pytest
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = files("services.demo") / "data"
 
 
 def series(values: Sequence[float], start: str = "2024-01-31", freq: str = "ME") -> pd.Series:
@@ -18,8 +22,9 @@ def series(values: Sequence[float], start: str = "2024-01-31", freq: str = "ME")
 
 
 def load_closes(name: str) -> pd.DataFrame:
-    """Closes from one of the gzipped CSV files of tests/data, on a UTC index."""
-    frame = pd.read_csv(DATA / f"{name}.csv.gz", parse_dates=["date"], index_col="date")
+    """Closes from one of the shipped gzipped CSV files, on a UTC index."""
+    with (DATA / f"{name}.csv.gz").open("rb") as handle:
+        frame = pd.read_csv(handle, compression="gzip", parse_dates=["date"], index_col="date")
     frame.index = pd.DatetimeIndex(frame.index).tz_localize("UTC")
     return frame
 

@@ -1,0 +1,116 @@
+"""The cache's serialisation: exact round trips, and nothing but trusted types decoded."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import msgpack
+import numpy as np
+import pandas as pd
+import pytest
+
+from services import _codec
+from services.analytics import compare, compute_metrics
+from services.series import Latest, Series
+from services.windows import Interval, Window, WindowPreset
+
+DAYS = pd.date_range("2024-01-01", periods=6, freq="D", tz="UTC")
+STRATEGY = pd.Series([0.01, -0.02, 0.03, 0.0, -0.01, 0.02], index=DAYS)
+BENCHMARK = pd.Series([0.005, -0.01, 0.02, 0.01, -0.02, 0.01], index=DAYS)
+
+
+def roundtrip(value: object) -> object:
+    return _codec.decode(_codec.encode(value))
+
+
+def test_series_arrays_survive_bit_for_bit_and_stay_writable() -> None:
+    series = Series(
+        epoch_us=np.array([1, 2, 3], dtype=np.int64),
+        values=np.array([100.0, 101.5, 99.25]),
+        returns=np.array([np.nan, 0.015, -0.0221674876847]),
+        cash_flows=np.array([0.0, 0.0, -5.0]),
+    )
+    back = roundtrip(series)
+    assert isinstance(back, Series)
+    for field in ("epoch_us", "values", "returns", "cash_flows"):
+        original, decoded = getattr(series, field), getattr(back, field)
+        assert decoded.dtype == original.dtype
+        assert decoded.tobytes() == original.tobytes()  # NaN included
+        assert decoded.flags.writeable
+    assert len(_codec.encode(series)) < 3 * 4 * 8 + 200  # raw bytes, not text
+
+
+def test_latest_and_none() -> None:
+    latest = Latest(7, datetime(2024, 3, 1, 21, tzinfo=UTC), 101.5, -2.0, 42, None)
+    assert roundtrip(latest) == latest
+    assert roundtrip([latest, None]) == [latest, None]
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values, types, dtypes, indexes and NaNs, through nested dataclasses."""
+    if type(a) is not type(b):
+        return False
+    if dataclasses.is_dataclass(a):
+        return all(same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    if isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(a, b)
+        return True
+    if isinstance(a, pd.Index):
+        pd.testing.assert_index_equal(a, b)
+        return True
+    if isinstance(a, np.ndarray):
+        return bool(a.dtype == b.dtype and a.tobytes() == b.tobytes())
+    if isinstance(a, tuple | list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
+
+
+def test_analytics_results_round_trip() -> None:
+    metrics = compute_metrics(STRATEGY)
+    assert same(roundtrip(metrics), metrics)
+    comparison = compare(STRATEGY, BENCHMARK)
+    assert same(roundtrip(comparison), comparison)
+
+
+def test_pandas_numpy_and_builtin_values() -> None:
+    values: list[Any] = [
+        pd.Timestamp("2024-01-02 15:30", tz="America/New_York"),
+        pd.Series([1.0, 2.0], index=DAYS[:2], name="x"),
+        date(2024, 2, 29),
+        timedelta(days=3, seconds=7),
+        (1, "a", None),
+        {"nested": [np.float64(1.5), np.int64(3), math.inf]},
+        Window(preset=WindowPreset.YTD),
+        Interval.WEEK,
+    ]
+    back: Any = roundtrip(values)
+    assert isinstance(back, list)
+    assert back[0] == values[0]
+    assert str(back[0].tz) == "America/New_York"
+    pd.testing.assert_series_equal(back[1], values[1])
+    assert back[2:] == values[2:]
+    assert math.isnan(roundtrip(float("nan")))  # type: ignore[arg-type]
+
+
+def test_values_the_cache_cannot_hold_are_refused() -> None:
+    with pytest.raises(TypeError, match="cannot cache"):
+        _codec.encode(object())
+    with pytest.raises(TypeError, match="cannot cache"):
+        _codec.encode({1, 2})
+
+
+def test_only_perfgraph_types_are_ever_built() -> None:
+    payload = _codec._pack(["os:system", {"command": "true"}])
+    evil = msgpack.packb(msgpack.ExtType(6, payload))
+    with pytest.raises(_codec.DecodeError, match="refusing"):
+        _codec.decode(evil)
+    with pytest.raises(_codec.DecodeError):
+        _codec.decode(b"\xc1 not msgpack")
+    stale = _codec._pack(["services.series:Latest", {"entity_id": 1, "removed_field": 2}])
+    with pytest.raises(_codec.DecodeError):
+        _codec.decode(msgpack.packb(msgpack.ExtType(6, stale)))

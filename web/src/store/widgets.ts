@@ -1,0 +1,86 @@
+/**
+ * The store's widget slice: data each panel fetches for itself (benchmark freshness,
+ * metrics), held as `Remote` values so a panel can say "loading", "failed" or "this server
+ * does not offer that" rather than show nothing.
+ */
+import type { StoreApi } from "zustand/vanilla";
+
+import { GraphQLRequestError, type Api } from "../api/client";
+import {
+  BenchmarkFreshness,
+  StrategyMetrics,
+  type Freshness,
+  type Interval,
+  type StrategyMetricsData,
+  type WindowPreset,
+} from "../api/operations";
+import type { LiveMode, Remote } from "./types";
+
+export interface BadgeFreshness extends Freshness {
+  name: string;
+}
+
+export type MetricsData = NonNullable<StrategyMetricsData["strategy"]>;
+
+export interface WidgetState {
+  freshness: Record<string, Remote<BadgeFreshness>>;
+  /** By `strategyId|window`; refetched when the strategy's sequence number moves. */
+  metrics: Record<string, Remote<MetricsData> & { seq?: number }>;
+  loadMetrics(strategyId: string, window: WindowPreset, interval: Interval, seq: number): Promise<void>;
+  liveMode: LiveMode;
+  loadFreshness(symbol: string): Promise<void>;
+  setLiveMode(mode: LiveMode): void;
+}
+
+export function failure(error: unknown): Remote<never> {
+  if (error instanceof GraphQLRequestError && error.unsupported) {
+    return { status: "unsupported", message: error.message };
+  }
+  return { status: "error", message: error instanceof Error ? error.message : String(error) };
+}
+
+async function fetchFreshness(api: Api, symbol: string): Promise<BadgeFreshness | null> {
+  const b = (await api.request(BenchmarkFreshness, { symbol })).benchmark;
+  return b ? { ...b.freshness, name: b.name } : null;
+}
+
+export function widgetSlice<S extends WidgetState>(
+  api: Api,
+  set: StoreApi<S>["setState"],
+  get: StoreApi<S>["getState"],
+): WidgetState {
+  const setFreshness = (symbol: string, value: Remote<BadgeFreshness>) =>
+    set((s) => ({ freshness: { ...s.freshness, [symbol]: value } }) as Partial<S>);
+  const setMetrics = (key: string, value: Remote<MetricsData> & { seq?: number }) =>
+    set((s) => ({ metrics: { ...s.metrics, [key]: value } }) as Partial<S>);
+  return {
+    freshness: {},
+    metrics: {},
+    async loadMetrics(strategyId, window, interval, seq) {
+      const key = `${strategyId}|${window}`;
+      // Keep showing the previous figures while the new ones are computed.
+      const current = get().metrics[key];
+      setMetrics(key, current?.status === "ready" ? { ...current, seq } : { status: "loading", seq });
+      try {
+        const variables = { id: strategyId, window: { preset: window }, interval };
+        const strategy = (await api.request(StrategyMetrics, variables)).strategy;
+        setMetrics(key, strategy ? { status: "ready", data: strategy, seq } : { status: "error", message: "not found", seq });
+      } catch (error) {
+        setMetrics(key, { ...failure(error), seq });
+      }
+    },
+    liveMode: "off",
+    async loadFreshness(symbol) {
+      setFreshness(symbol, { status: "loading" });
+      try {
+        const data = await fetchFreshness(api, symbol);
+        setFreshness(symbol, data ? { status: "ready", data } : { status: "error", message: `unknown benchmark ${symbol}` });
+      } catch (error) {
+        setFreshness(symbol, failure(error));
+      }
+    },
+    setLiveMode(mode) {
+      set({ liveMode: mode } as Partial<S>);
+    },
+  };
+}
