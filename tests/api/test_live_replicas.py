@@ -136,3 +136,33 @@ async def test_resuming_on_the_other_process_misses_nothing_and_doubles_nothing(
         await record_through(first, sid, 6, 106.0)
         live = [e["performance"]["seq"] for e in await sub.collect(1)]
     assert seen + missed + live == list(range(1, 8))
+
+
+async def test_a_process_killed_mid_stream_loses_nothing_for_a_client_that_resumes_elsewhere(
+    settings: Settings, resources: Resources, replicas: list[ServerProcess]
+) -> None:
+    survivor = replicas[0]
+    assert settings.database_url is not None
+    assert settings.redis_url is not None
+    doomed = await start_server_process(settings.database_url, settings.redis_url)
+    sid = await create_strategy(resources)
+    seen: list[int] = []
+    try:
+        async with graphql_ws(doomed.ws_url) as ws:
+            sub = await ws.subscribe(PERFORMANCE, {"ids": [str(sid)], "afterSeq": 0})
+            for day in range(3):
+                await record_through(survivor, sid, day, 100.0 + day)
+            seen = [e["performance"]["seq"] for e in await sub.collect(3)]
+            doomed.process.kill()  # SIGKILL: no graceful close, no goodbye to the client
+            doomed.process.wait()
+            for day in range(3, 6):  # written while the client has no connection
+                await record_through(survivor, sid, day, 100.0 + day)
+    except Exception:  # the dead server's socket surfaces as a client error: expected
+        pass
+    finally:
+        if doomed.process.poll() is None:
+            stop_server_process(doomed)
+    async with graphql_ws(survivor.ws_url) as ws:
+        sub = await ws.subscribe(PERFORMANCE, {"ids": [str(sid)], "afterSeq": seen[-1]})
+        resumed = [e["performance"]["seq"] for e in await sub.collect(3)]
+    assert seen + resumed == list(range(1, 7))
