@@ -56,10 +56,12 @@ async function graphql<T>(query: string, variables: Record<string, unknown>): Pr
 const strategyLine = (p: Page) => p.locator('[data-testid="comparison-chart"] path[data-line="strategy"]');
 
 beforeAll(async () => {
-  server = await startPerfgraph();
   // The page reads anonymously (development); recording a point takes a key that may write.
-  server.cli(["accounts", "create", "e2e"]);
-  writeKey = server.cli(["keys", "create", "--account", "e2e", "--name", "e2e", "--scope", "admin"]).trim();
+  server = await startPerfgraph((cli) => {
+    cli(["migrate"]);
+    cli(["accounts", "create", "e2e"]);
+    writeKey = cli(["keys", "create", "--account", "e2e", "--name", "e2e", "--scope", "admin"]).trim();
+  });
   profile = mkdtempSync(join(tmpdir(), "perfgraph-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -13,10 +13,11 @@ export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 export interface Perfgraph {
   url: string;
   log: () => string;
-  /** Run a `perfgraph` command against this server's data; returns its standard output. */
-  cli(args: string[]): string;
   stop(): Promise<void>;
 }
+
+/** Runs a `perfgraph` command on the server's data folder; returns its standard output. */
+export type Cli = (args: string[]) => string;
 
 export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -54,12 +55,19 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-export async function startPerfgraph(): Promise<Perfgraph> {
+/**
+ * Start a server; `prepare` runs commands on its data first. (Not while it runs: a command
+ * opening the same embedded servers would stop the Redis the server is using on exit.)
+ */
+export async function startPerfgraph(prepare: (cli: Cli) => void = () => undefined): Promise<Perfgraph> {
   const dataDir = mkdtempSync(join(tmpdir(), "perfgraph-e2e-"));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PERFGRAPH_DATA_DIR: join(dataDir, "data"), PERFGRAPH_HOST: "127.0.0.1" };
   delete env.PERFGRAPH_DATABASE_URL;
   delete env.PERFGRAPH_REDIS_URL;
+  prepare((args) =>
+    execFileSync("uv", ["run", "perfgraph", ...args], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 180_000 }),
+  );
   // Its own process group, so stopping it also stops the embedded servers it started.
   const child = spawn("uv", ["run", "perfgraph", "serve", "--port", String(port)], {
     cwd: REPO_ROOT,
@@ -88,7 +96,5 @@ export async function startPerfgraph(): Promise<Perfgraph> {
     await stop();
     throw error;
   }
-  const cli = (args: string[]) =>
-    execFileSync("uv", ["run", "perfgraph", ...args], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 120_000 });
-  return { url, log, cli, stop };
+  return { url, log, stop };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { applyPoint, bucketStart, rebasedComparison } from "../src/store/series";
+import { applyPoint, bucketStart, rebasedComparison, trimToWindow, windowStart } from "../src/store/series";
 import { DAY, T0 } from "./fixtures";
 
 const s = { timestamps: [T0, T0 + DAY, T0 + 2 * DAY], nav: [100, 110, 99], cumulative: [0, 0.1, -0.01], drawdown: [0, 0, -0.1] };
@@ -57,5 +57,30 @@ describe("rebased comparison", () => {
     const lines = rebasedComparison(strategy, { ...benchmark, timestamps: [T0 + 10 * DAY, T0 + 11 * DAY] });
     expect(lines.strategy.values).toEqual([]);
     expect(lines.relative.values).toEqual([]);
+  });
+});
+
+describe("trailing windows after a live point", () => {
+  it("resolve as the API does: calendar months back, exclusive; to-date windows inclusive", () => {
+    expect(windowStart("ONE_YEAR", Date.UTC(2022, 11, 29))).toEqual({ from: Date.UTC(2021, 11, 29), inclusive: false });
+    expect(windowStart("ONE_MONTH", Date.UTC(2023, 2, 31, 15))).toEqual({ from: Date.UTC(2023, 1, 28, 15), inclusive: false });
+    expect(windowStart("QTD", Date.UTC(2023, 4, 17))).toEqual({ from: Date.UTC(2023, 3, 1), inclusive: true });
+    expect(windowStart("YTD", Date.UTC(2023, 4, 17))).toEqual({ from: Date.UTC(2023, 0, 1), inclusive: true });
+    expect(windowStart("MAX", Date.UTC(2023, 4, 17))).toBeNull();
+  });
+
+  it("drop the points that fell out and compound from the level before the new first one", () => {
+    const start = Date.UTC(2022, 0, 3);
+    const series = {
+      timestamps: [start, start + DAY, start + 2 * DAY],
+      nav: [100, 110, 99],
+      cumulative: [0, 0.1, -0.01],
+      drawdown: [0, 0, -0.1],
+    };
+    const trimmed = trimToWindow(series, "ONE_MONTH", Date.UTC(2022, 1, 4)); // from 4 Jan, exclusive
+    expect(trimmed.timestamps).toEqual([start + 2 * DAY]);
+    expect(trimmed.cumulative[0]).toBeCloseTo(0.99 / 1.1 - 1, 12);
+    expect(trimmed.drawdown[0]).toBeCloseTo(0.99 / 1.1 - 1, 12);
+    expect(trimToWindow(series, "MAX", Date.UTC(2030, 0, 1))).toBe(series);
   });
 });

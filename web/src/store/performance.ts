@@ -14,7 +14,7 @@ import {
   type StrategyListItem,
   type WindowPreset,
 } from "../api/operations";
-import { applyPoint, benchmarkColumns, strategyColumns, type BenchmarkColumns } from "./series";
+import { applyPoint, benchmarkColumns, strategyColumns, trimToWindow, type BenchmarkColumns } from "./series";
 import {
   benchmarkKey,
   intervalFor,
@@ -183,10 +183,12 @@ function handleEvent(set: Set, get: Get, key: string, event: PerformanceEvent): 
     return;
   }
   if (event.seq <= entry.seq) return count(set, "duplicates");
-  const next =
+  const patched =
     event.seq === entry.seq + 1 && event.kind === "INSERT" && entry.columns
       ? applyPoint(entry.columns, event.point, entry.interval)
       : null;
+  // A trailing window ends at the newest point: it moves, and may drop the oldest points.
+  const next = patched && trimToWindow(patched, entry.window, event.point.timestamp);
   if (next === null) {
     // A gap, a revision, or a point the client cannot place: the server knows; ask it.
     patch(set, key, { pending: [...entry.pending, event] });

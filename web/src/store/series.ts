@@ -2,7 +2,7 @@
  * Normalised series: columnar arrays (timestamps as epoch milliseconds), patched in place of
  * a refetch when a live point extends them, and aligned for the comparison chart.
  */
-import type { BenchmarkColumnsData, Interval, PerformanceColumnsData } from "../api/operations";
+import type { BenchmarkColumnsData, Interval, PerformanceColumnsData, WindowPreset } from "../api/operations";
 
 export interface StrategyColumns {
   timestamps: number[];
@@ -92,6 +92,49 @@ export function applyPoint(
 export interface Line {
   timestamps: number[];
   values: number[];
+}
+
+const TRAILING_MONTHS: Partial<Record<WindowPreset, number>> = {
+  ONE_MONTH: 1, THREE_MONTHS: 3, SIX_MONTHS: 6, ONE_YEAR: 12, THREE_YEARS: 36, FIVE_YEARS: 60, TEN_YEARS: 120,
+};
+
+function monthsBack(t: number, months: number): number {
+  // Calendar months, the day clamped to the month's length (as pandas' DateOffset does).
+  const d = new Date(t);
+  const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - months, 1));
+  const last = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  return t - d.getTime() + Date.UTC(target.getUTCFullYear(), target.getUTCMonth(), Math.min(d.getUTCDate(), last),
+    d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
+}
+
+/** The first timestamp a preset window ending at `asOf` holds, as the API resolves it. */
+export function windowStart(window: WindowPreset, asOf: number): { from: number; inclusive: boolean } | null {
+  const months = TRAILING_MONTHS[window];
+  if (months !== undefined) return { from: monthsBack(asOf, months), inclusive: false };
+  if (window === "MAX") return null;
+  const d = new Date(asOf);
+  const back = window === "MTD" ? 0 : window === "QTD" ? d.getUTCMonth() % 3 : d.getUTCMonth();
+  return { from: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - back, 1), inclusive: true };
+}
+
+/**
+ * The series after its trailing window moved to end at `asOf`: points now outside it are
+ * dropped, and the compounded returns and drawdowns restart from the level before the new
+ * first point, as the API computes them for that window.
+ */
+export function trimToWindow(s: StrategyColumns, window: WindowPreset, asOf: number): StrategyColumns {
+  const start = windowStart(window, asOf);
+  if (!start) return s;
+  const k = s.timestamps.findIndex((t) => (start.inclusive ? t >= start.from : t > start.from));
+  if (k <= 0) return s;
+  const base = 1 + s.cumulative[k - 1]!;
+  const cumulative = s.cumulative.slice(k).map((c) => (1 + c) / base - 1);
+  let peak = 1;
+  const drawdown = cumulative.map((c) => {
+    peak = Math.max(peak, 1 + c);
+    return (1 + c) / peak - 1;
+  });
+  return { timestamps: s.timestamps.slice(k), nav: s.nav.slice(k), cumulative, drawdown };
 }
 
 export interface ComparisonLines {
