@@ -58,18 +58,15 @@ class State:
 
     def handle(self, connection: int, raw: str | bytes) -> None:
         now = time.perf_counter()
-        message = orjson.loads(raw)
-        if self.raw:
-            key = (message["strategy_id"], message["seq"])
-        else:
-            data = message.get("payload", {}).get("data") if message.get("type") == "next" else None
-            if not data:
-                self.errors += 1  # a RESYNC_REQUIRED error, or the end of a subscription
-                if self.errors <= 3:
-                    print(raw, file=sys.stderr)
-                return
-            event = data["performance"]
-            key = (int(event["strategyId"]), event["seq"])
+        message = orjson.loads(raw)  # a graphql-transport-ws message, from either server
+        data = message.get("payload", {}).get("data") if message.get("type") == "next" else None
+        if not data:
+            self.errors += 1  # a RESYNC_REQUIRED error, or the end of a subscription
+            if self.errors <= 3:
+                print(raw, file=sys.stderr)
+            return
+        event = data["performance"]
+        key = (int(event["strategyId"]), event["seq"])
         self.started.add((connection, key[0]))
         if self.measuring:
             self.deliveries += 1
@@ -107,8 +104,20 @@ async def wait_subscribed(redis: Redis, ids: list[int]) -> None:
         await asyncio.sleep(0.2)
 
 
+def frame(event: events.PerformanceEvent) -> bytes:
+    """The ``next`` message perfgraph sends for ``event`` (what the raw server forwards)."""
+    point = {"timestamp": event.ts.isoformat(), "nav": event.nav, "cashFlow": event.cash_flow}
+    update = {"strategyId": str(event.strategy_id), "seq": event.seq, "kind": event.kind}
+    payload = {"data": {"performance": {**update, "point": point}}}
+    return orjson.dumps({"id": "10", "type": "next", "payload": payload})
+
+
 async def publish(redis: Redis, ids: list[int], state: State, stop: asyncio.Event) -> None:
-    """200 events/s round-robin over the strategies, on an absolute schedule."""
+    """200 events/s round-robin over the strategies, on an absolute schedule.
+
+    perfgraph gets the events as the ingest path publishes them; the raw server gets the
+    messages perfgraph would send for them, so that both write the same bytes.
+    """
     seqs = dict.fromkeys(ids, 0)
     interval = 1.0 / (EVENTS_PER_SECOND * len(ids))
     start = time.perf_counter()
@@ -121,7 +130,7 @@ async def publish(redis: Redis, ids: list[int], state: State, stop: asyncio.Even
         state.sent[key] = time.perf_counter()
         if state.measuring:
             state.in_window.add(key)
-        await redis.publish(event.channel, events.encode(event))
+        await redis.publish(event.channel, frame(event) if state.raw else events.encode(event))
         n += 1
         delay = start + n * interval - time.perf_counter()
         if delay > 0:
@@ -143,6 +152,7 @@ async def run_client(args: dict[str, Any]) -> ClientResult:
     for c in range(n // PER_CONNECTION):
         chosen = [ids[(c * PER_CONNECTION + j) % len(ids)] for j in range(PER_CONNECTION)]
         connections.append(await open_connection(args["url"], args["raw"], chosen, state))
+        await asyncio.sleep(0.02)  # clients arrive over a few seconds, not all at once
     readers = [asyncio.create_task(read(c, ws, state)) for c, ws in enumerate(connections)]
     await wait_subscribed(redis, ids)
     stop = asyncio.Event()

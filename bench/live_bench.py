@@ -49,7 +49,8 @@ SERVERS = ("raw", "perfgraph", "strawberry")
 class Run:
     server: str
     subscribers: int
-    result: ClientResult
+    result: ClientResult | None  # None: the run failed
+    failure: str = ""
 
 
 async def bench_strategies(resources: Resources) -> list[int]:
@@ -120,13 +121,19 @@ def measure(
         output = subprocess.run(
             [sys.executable, "-m", "bench._live_client", orjson.dumps(args).decode()],
             cwd=ROOT,
-            check=True,
-            stdout=subprocess.PIPE,
+            capture_output=True,
         )
+        if output.returncode != 0:
+            last = output.stderr.decode(errors="replace").strip().splitlines()[-1:]
+            return Run(kind, n, None, last[0] if last else f"exit {output.returncode}")
         return Run(kind, n, ClientResult(**orjson.loads(output.stdout)))
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # an overloaded server may not drain in time
+            process.kill()
+            process.wait()
 
 
 def table(runs: list[Run]) -> list[str]:
@@ -137,9 +144,12 @@ def table(runs: list[Run]) -> list[str]:
     ]
     for run in runs:
         raw = next(r for r in runs if r.server == "raw" and r.subscribers == run.subscribers)
-        r = run.result
-        ratio = r.cpu_us_per_delivery / raw.result.cpu_us_per_delivery
         name = f"{run.server} (baseline)" if run.server == "raw" else run.server
+        r = run.result
+        if r is None or raw.result is None:
+            lines.append(f"| {run.subscribers} | {name} | failed: {run.failure} |||||||")
+            continue
+        ratio = r.cpu_us_per_delivery / raw.result.cpu_us_per_delivery
         lines.append(
             f"| {run.subscribers} | {name} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
             f"{r.deliveries / r.seconds:.0f} | {r.lost} | {r.cpu_us_per_delivery:.1f} | "

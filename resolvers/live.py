@@ -32,7 +32,7 @@ DEFAULT_COMPARISON_WINDOW = Window(preset=WindowPreset.ONE_YEAR)
 def _cursors(
     keys: Sequence[str], after_seq: int | None, after: Mapping[str, int] | None, noun: str
 ) -> dict[str, int] | None:
-    """Resume cursors per entity from ``afterSeq`` (one entity) or ``after`` (several)."""
+    """``noun`` names one entity ("strategy"); ``afterSeq`` needs exactly one subscribed."""
     if after_seq is not None and after is not None:
         raise InvalidInput("give afterSeq or after, not both")
     if after_seq is not None:
@@ -43,15 +43,15 @@ def _cursors(
         return None
     unknown = sorted(set(after) - set(keys))
     if unknown:
-        raise InvalidInput(f"after names {noun}s not subscribed to: {', '.join(unknown)}")
+        raise InvalidInput(f"after names what is not subscribed to: {', '.join(unknown)}")
     if any(seq < 0 for seq in after.values()):
         raise InvalidInput("sequence numbers start at 0")
     return dict(after)
 
 
-def _count(n: int, noun: str) -> None:
+def _count(n: int, nouns: str) -> None:
     if not 1 <= n <= MAX_ENTITIES:
-        raise InvalidInput(f"subscribe to between 1 and {MAX_ENTITIES} {noun}s, got {n}")
+        raise InvalidInput(f"subscribe to between 1 and {MAX_ENTITIES} {nouns}, got {n}")
 
 
 async def _readable_strategies(info: Info, ids: Sequence[int]) -> dict[int, StrategyRecord]:
@@ -78,7 +78,7 @@ async def performance_updates(
     after: Sequence[StrategySeqInput] | None,
 ) -> AsyncGenerator[PerformanceUpdate, None]:
     ids = list(dict.fromkeys(parse_strategy_id(s) for s in strategy_ids))
-    _count(len(ids), "strategy")
+    _count(len(ids), "strategies")
     keys = [str(i) for i in ids]
     by_id = None if after is None else {str(parse_strategy_id(c.strategy_id)): c.seq for c in after}
     cursors = _cursors(keys, after_seq, by_id, "strategy")
@@ -114,7 +114,7 @@ async def benchmark_ticks(
     after: Sequence[BenchmarkSeqInput] | None,
 ) -> AsyncGenerator[BenchmarkTick, None]:
     wanted = list(dict.fromkeys(s.upper() for s in symbols))
-    _count(len(wanted), "benchmark")
+    _count(len(wanted), "benchmarks")
     by_symbol = None if after is None else {c.symbol.upper(): c.seq for c in after}
     cursors = _cursors(wanted, after_seq, by_symbol, "benchmark")
     found = await _benchmarks(info, wanted)

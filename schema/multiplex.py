@@ -73,7 +73,13 @@ class _Overflow(Exception):
 
 
 class Subscriber:
-    __slots__ = ("_capacity", "_error", "_overflowed", "_queue", "_waiter")
+    """One subscriber's bounded queue, with an optional way to deliver without queueing.
+
+    ``inline`` (set by a WebSocket sender that is idle) takes a delivery directly and
+    returns True when it did; otherwise deliveries queue for the subscriber's own task.
+    """
+
+    __slots__ = ("_capacity", "_error", "_overflowed", "_queue", "_waiter", "inline")
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
@@ -81,6 +87,7 @@ class Subscriber:
         self._waiter: asyncio.Future[None] | None = None
         self._overflowed = False
         self._error: BaseException | None = None
+        self.inline: Callable[[Delivery], bool] | None = None
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -90,33 +97,41 @@ class Subscriber:
         return self._overflowed
 
     def push(self, delivery: Delivery) -> bool:
-        """Queue a delivery; True when the queue is past half its capacity."""
+        """Deliver or queue; True when the queue is past half its capacity."""
         if self._overflowed or self._error is not None:
             return False
         queue = self._queue
+        if not queue and self.inline is not None and self.inline(delivery):
+            return False
         if len(queue) >= self._capacity:
             self._overflowed = True
             queue.clear()
         else:
             queue.append(delivery)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self.wake()
         return 2 * len(queue) > self._capacity
 
     def fail(self, error: BaseException) -> None:
         self._error = error
         self._queue.clear()
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        self.wake()
 
-    async def take(self) -> list[Delivery]:
-        while not self._queue and not self._overflowed and self._error is None:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
+    def wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until something is queued, the queue overflowed, the topic failed, or ``wake``."""
+        if self._queue or self._overflowed or self._error is not None:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def take_nowait(self) -> list[Delivery]:
         if self._error is not None:
             raise self._error
         if self._overflowed:
@@ -124,6 +139,11 @@ class Subscriber:
         batch = list(self._queue)
         self._queue.clear()
         return batch
+
+    async def take(self) -> list[Delivery]:
+        while not self._queue and not self._overflowed and self._error is None:
+            await self.wait()
+        return self.take_nowait()
 
 
 class Cursor:
@@ -145,8 +165,13 @@ class Cursor:
 
     async def next_batch(self, subscriber: Subscriber) -> list[Delivery]:
         """The subscriber's next deliveries it has not seen; RESYNC_REQUIRED on overflow."""
+        await subscriber.wait()
+        return self.queued(subscriber)
+
+    def queued(self, subscriber: Subscriber) -> list[Delivery]:
+        """What is queued and not yet seen, without waiting; RESYNC_REQUIRED on overflow."""
         try:
-            batch = await subscriber.take()
+            batch = subscriber.take_nowait()
         except _Overflow:
             message = "subscriber fell behind; subscribe again with `after` to resume"
             raise ResyncRequired(message, self.last, self.key_name) from None

@@ -120,7 +120,12 @@ class Renderer:
 
     async def render(self, value: object) -> str:
         """The ``next`` payload (``{"data": ..., "errors": [...]}``) for one event."""
-        result = execute_subscription_event(self._executor.build_per_event_executor(value))
+        executor = self._executor.build_per_event_executor(value)
+        # graphql-core (3.3) shares this memo between an executor and its per-event copies,
+        # keyed by lists made anew for each event: shared, it grows by two entries per event
+        # for as long as the subscription lives.
+        executor._relevant_sub_fields = {}
+        result = execute_subscription_event(executor)
         if isawaitable(result):
             result = await result
         assert isinstance(result, ExecutionResult)

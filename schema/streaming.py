@@ -3,8 +3,8 @@
 Over graphql-transport-ws the resolver never yields: it joins the topic for its request
 and sends the topic's pre-encoded payloads itself, framed with its operation id, so a
 thousand identical subscribers cost one execution and one serialisation per event plus a
-thousand socket writes. The sending runs in a small task of its own: waking strawberry's
-operation task for every event would resume its whole chain of generators each time.
+thousand socket writes (``schema/sender.py``: usually straight from the topic, otherwise
+from a small task of the subscriber's own, never waking strawberry's operation task).
 Anywhere else (``schema.subscribe`` in a test, another transport) the resolver yields the
 events to strawberry, with the same replay, ordering and resync rules.
 """
@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from typing import Any
 
-from strawberry.http.exceptions import WebSocketDisconnected
+from starlette.websockets import WebSocketDisconnect
 
 from schema.context import Info
-from schema.multiplex import Cursor, LiveSpec, Subscriber, T, Topic, TopicRegistry, replay
+from schema.multiplex import Cursor, LiveSpec, T, TopicRegistry, replay
 from schema.render import Renderer, topic_key
-from schema.ws import OperationSink, current_operation
+from schema.sender import SocketSender
+from schema.ws import current_operation
 
 
 async def live_stream(info: Info, spec: LiveSpec[T]) -> AsyncGenerator[T, None]:
@@ -38,35 +38,20 @@ async def live_stream(info: Info, spec: LiveSpec[T]) -> AsyncGenerator[T, None]:
         return Renderer(info.schema, sink.query, sink.variables, sink.operation_name, info.context)
 
     topic, subscriber = await registry.attach(key, spec, renderer)
-    sender = asyncio.create_task(
-        _send(sink, topic, subscriber, spec, registry.max_replay), name="perfgraph-live-send"
+    sender = SocketSender(
+        sink.frame_prefix(), sink.send_text, topic, subscriber, spec, registry.max_replay
     )
+    task = asyncio.create_task(sender.run(), name="perfgraph-live-send")
     try:
-        await sender
-    except WebSocketDisconnected:
+        await task
+    except WebSocketDisconnect:
         # The connection's handler sees the disconnect too, and cancels this operation.
         await asyncio.Event().wait()
     finally:
-        sender.cancel()
-        await asyncio.gather(sender, return_exceptions=True)
+        subscriber.inline = None
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         await registry.detach(topic, subscriber)
-
-
-async def _send(
-    sink: OperationSink,
-    topic: Topic,
-    subscriber: Subscriber,
-    spec: LiveSpec[Any],
-    max_replay: int,
-) -> None:
-    prefix, send = sink.frame_prefix(), sink.send_text
-    cursor = Cursor(spec)
-    for delivery in await replay(topic, spec, max_replay):
-        if cursor.accept(delivery):
-            await send(prefix + str(delivery.payload) + "}")
-    while True:
-        for delivery in await cursor.next_batch(subscriber):
-            await send(prefix + str(delivery.payload) + "}")
 
 
 async def _private(info: Info, spec: LiveSpec[T]) -> AsyncGenerator[T, None]:

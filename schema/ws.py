@@ -17,8 +17,9 @@ strawberry creates the operation's task.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -99,7 +100,7 @@ class OperationSink:
     query: str
     variables: Mapping[str, Any] | None
     operation_name: str | None
-    send_text: Callable[[str], Awaitable[None]]
+    send_text: Callable[[str], Coroutine[Any, Any, None]]  # raises WebSocketDisconnect
     topics: TopicRegistry
 
     def frame_prefix(self) -> str:
@@ -123,7 +124,9 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
             raise WebSocketDisconnected from exc
 
     async def send_message(self, message: Message) -> None:
-        await self.send_text(orjson.dumps(message).decode())
+        # On a disconnect the receive loop ends too, and with it every operation.
+        with contextlib.suppress(WebSocketDisconnected):
+            await self.send_text(orjson.dumps(message).decode())
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload = message.get("payload")
@@ -135,7 +138,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
             query=payload.get("query") or "",
             variables=variables if isinstance(variables, dict) else None,
             operation_name=payload.get("operationName"),
-            send_text=self.send_text,
+            send_text=self.websocket.ws.send_text,  # type: ignore[attr-defined]
             topics=self.view.topics,  # type: ignore[attr-defined]
         )
         # The operation's task copies the context variables when strawberry creates it.

@@ -105,14 +105,21 @@ class StreamConsumer:
         loop = asyncio.get_running_loop()
         delay = 0.1
         next_claim = 0.0
+        group_ready = False
         while not stop.is_set():
             try:
-                await self.ensure_group()
+                if not group_ready:
+                    await self.ensure_group()
+                    group_ready = True
                 if loop.time() >= next_claim:
                     await self.claim()
                     next_claim = loop.time() + self.claim_every_s
                 await self.step()
                 delay = 0.1
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                group_ready = False  # the stream or the group was deleted: create them again
             except Exception as exc:
                 if not is_transient(exc):
                     raise

@@ -122,6 +122,27 @@ async def test_losing_access_ends_the_subscription(
     assert error["extensions"]["code"] == "FORBIDDEN"
 
 
+async def test_a_client_that_vanishes_mid_stream_is_cleaned_up(
+    resources: Resources, app: Starlette, live_url: str
+) -> None:
+    sid = await create_strategy(resources)
+    registry = topics(app)
+    async with graphql_ws(live_url) as ws:
+        sub = await ws.subscribe(PERFORMANCE, {"ids": [str(sid)], "afterSeq": 0})
+        await record(resources, sid, (0, 100.0))
+        await sub.next_data()
+        writing = asyncio.create_task(
+            record(resources, sid, *((m, 100.0) for m in range(1, 400)), unit=MINUTE)
+        )
+        ws.ws.transport.abort()  # no close frame, no complete: the connection just drops
+        await writing
+
+    async def gone() -> bool:
+        return not any(str(sid) in key for key in registry.topics)
+
+    await until(gone, "the topic of the vanished subscriber to close")
+
+
 async def test_subscribe_and_unsubscribe_cycles_leave_nothing_behind(
     resources: Resources, app: Starlette, live_url: str
 ) -> None:
