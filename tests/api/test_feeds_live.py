@@ -6,6 +6,8 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from services import keys
 from services.feeds.stream import market_data_consumer
 from services.resources import Resources
@@ -38,6 +40,11 @@ async def test_a_stream_tick_is_delivered_to_a_benchmark_subscriber(
     finally:
         stop.set()
         await task
+        async with resources.engine.begin() as conn:  # its feed (on old data) is stale now
+            await conn.execute(
+                text("UPDATE feeds SET enabled = false WHERE benchmark_id = :id"),
+                {"id": benchmark.id},
+            )
     event = message["benchmarkTicks"]
     assert (event["symbol"], event["seq"], event["kind"], event["level"]) == (
         benchmark.symbol,
