@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types.execution import StreamExecutionResult
+from strawberry.types.execution import ExecutionContext, StreamExecutionResult
 
 from services.errors import ServiceUnavailable, Timeout
 from services.faults import translate
@@ -72,3 +73,20 @@ class ErrorMapping(SchemaExtension):
         self._streamed = True
         self._map_result(result)
         yield None
+
+
+class Schema(strawberry.Schema):
+    """strawberry's schema with error logging by kind.
+
+    strawberry logs every error of every response at ERROR, a client's typo included.
+    Here a client's mistake (parse, validation, bad input, not found, refused) is logged at
+    DEBUG; outages and unexpected errors are logged once, by :func:`map_error`, with the
+    request id the client is given.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if error.original_error is None or translate(error.original_error) is not None:
+                log.debug("client error: %s", error.message)

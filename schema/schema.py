@@ -9,7 +9,7 @@ import strawberry
 from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 
-from schema.errors import ErrorMapping
+from schema.errors import ErrorMapping, Schema
 from schema.limits import QueryLimits
 from schema.metrics import OperationObserver
 from schema.mutation import Mutation
@@ -35,7 +35,7 @@ def build_schema(
         QueryLimits,
         lambda: ParserCache(maxsize=1024),
     ]
-    return strawberry.Schema(
+    return Schema(
         query=query,
         mutation=Mutation,
         subscription=subscription,

@@ -67,9 +67,30 @@ async def test_masked_errors_carry_the_request_id_and_it_is_logged(
     assert error["extensions"] == {"code": "INTERNAL", "requestId": "masked-1"}
     assert "secret" not in error["message"]
     logged = [line for line in json_logs() if line.get("request_id") == "masked-1"]
-    [failure] = [line for line in logged if line["logger"] == "perfgraph.errors"]
+    [failure] = [line for line in logged if line["level"] == "ERROR"]  # logged once
+    assert failure["logger"] == "perfgraph.errors"
     assert failure["operation"] == "Boom"
     assert "a bug with a secret" in failure["exception"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query Typo { benchmarkz { symbol } }",  # validation
+        '{ benchmark(symbol: "SPX") { series(window: {from: "2021-01-01T00:00:00Z",'
+        ' to: "2020-01-01T00:00:00Z"}) { columns { level } } } }',  # bad input
+        "{ strategies(first: 0) { nodes { id } } }",  # bad argument
+    ],
+)
+async def test_a_clients_mistake_is_not_logged_as_an_error(
+    client: httpx.AsyncClient, json_logs: Lines, query: str
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": query}, headers={"x-request-id": "mistake-1"}
+    )
+    assert response.json()["errors"]
+    logged = [line for line in json_logs() if line.get("request_id") == "mistake-1"]
+    assert [line["level"] for line in logged if line["logger"] != "perfgraph.http"] == []
 
 
 async def test_one_line_per_request_with_operation_principal_and_duration(
