@@ -77,6 +77,23 @@ describe("benchmark ticks", () => {
     stop();
   });
 
+  it("refresh the benchmark's freshness when it is shown, the previous state kept meanwhile", async () => {
+    const { api, store, stop, tick } = await following();
+    const freshness = (asOf: string) => ({
+      benchmark: { symbol: "SPX", name: "S&P 500", freshness: { asOf, receivedAt: asOf, latencySeconds: 1, isStale: false, expectedNextAt: null } },
+    });
+    api.on("BenchmarkFreshness", () => freshness("2024-01-04T00:00:00Z"));
+    await store.getState().loadFreshness("SPX");
+    const next = deferred<unknown>();
+    api.on("BenchmarkFreshness", () => next.promise);
+    tick("SPX");
+    await vi.waitFor(() => expect(api.calls.filter((c) => c.name === "BenchmarkFreshness")).toHaveLength(2));
+    expect(store.getState().freshness.SPX).toMatchObject({ status: "ready", data: { asOf: "2024-01-04T00:00:00Z" } });
+    next.resolve(freshness("2024-01-05T00:00:00Z"));
+    await vi.waitFor(() => expect(store.getState().freshness.SPX).toMatchObject({ data: { asOf: "2024-01-05T00:00:00Z" } }));
+    stop();
+  });
+
   it("of a benchmark the store does not hold fetch nothing", async () => {
     const { api, stop, tick } = await following();
     tick("NDX");

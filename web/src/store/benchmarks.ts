@@ -2,7 +2,8 @@
  * The store's benchmark slice: benchmark series by `symbol|window|interval`, refreshed when
  * a tick says the benchmark's levels moved. A tick only names what changed; the series is
  * refetched (the window and its compounded returns are the server's to resolve), one
- * refresh in flight per benchmark and one trailing after it however many ticks arrive.
+ * refresh in flight per benchmark and one trailing after it however many ticks arrive (its
+ * freshness, when shown, is refetched with it).
  * Answers are ordered by when their fetch started, so a slow answer (a strategy's series,
  * which carries its benchmark's) never replaces a newer one.
  */
@@ -13,6 +14,7 @@ import { BenchmarkSeries, type Interval, type WindowPreset } from "../api/operat
 import { coalesced } from "./coalesce";
 import { benchmarkColumns, type BenchmarkColumns } from "./series";
 import { benchmarkKey, type SeriesEntry, type StrategySummary } from "./types";
+import type { WidgetState } from "./widgets";
 
 export interface BenchmarkTarget {
   key: string;
@@ -35,11 +37,11 @@ export interface BenchmarkState {
   benchmarkSeries: Record<string, BenchmarkEntry>;
   /** A level of `symbol` was committed: refresh what it moves (itself, blends of it). */
   applyTick(symbol: string): Promise<void>;
-  /** Refetch the shown series of a benchmark; coalesced per benchmark. */
+  /** Refetch the shown series of a benchmark, and its freshness if shown; coalesced per benchmark. */
   refreshBenchmark(symbol: string): Promise<void>;
 }
 
-interface Host extends BenchmarkState {
+interface Host extends BenchmarkState, Pick<WidgetState, "freshness" | "loadFreshness"> {
   series: Record<string, SeriesEntry>;
   strategies: Record<string, StrategySummary>;
 }
@@ -142,7 +144,9 @@ export function benchmarkSlice<S extends Host>(
   }
 
   const refresh = coalesced<string>(async (symbol) => {
-    await Promise.all(shownSeries(get(), symbol).map(fetchBenchmark));
+    const state = get();
+    const freshness = state.freshness[symbol] ? [state.loadFreshness(symbol)] : [];
+    await Promise.all([...shownSeries(state, symbol).map(fetchBenchmark), ...freshness]);
   });
 
   return {

@@ -98,7 +98,8 @@ export function widgetSlice<S extends WidgetState>(
     },
     liveMode: "off",
     async loadFreshness(symbol) {
-      setFreshness(symbol, { status: "loading" });
+      // Keep showing the previous state while it is checked again.
+      if (get().freshness[symbol]?.status !== "ready") setFreshness(symbol, { status: "loading" });
       try {
         const data = await fetchFreshness(api, symbol);
         setFreshness(symbol, data ? { status: "ready", data } : { status: "error", message: `unknown benchmark ${symbol}` });
