@@ -98,7 +98,7 @@ export const StrategySeries = op<StrategySeriesData, SeriesVariables>(
 }`,
 );
 
-/** A benchmark's series alone: refetched when its levels move. */
+/** A benchmark's series alone, refetched when a tick says its levels moved. */
 export interface BenchmarkSeriesData {
   benchmark: { symbol: string; series: { columns: BenchmarkColumnsData } } | null;
 }
@@ -156,7 +156,7 @@ export const PerformanceUpdates = op<PerformanceUpdateData, { strategyIds: strin
 }`,
 );
 
-// --- live: committed levels of the benchmarks shown (a blend moves with its components) --
+// --- live: committed levels of the listed benchmarks (a blend: of its components) ---------
 
 export interface BenchmarkTickData {
   benchmarkTicks: { symbol: string };
