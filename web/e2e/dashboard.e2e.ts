@@ -1,7 +1,7 @@
 /**
  * The dashboard in Debian's Chromium against a real perfgraph on the embedded servers:
  * the demo strategies are listed, a point recorded through the API reaches the chart
- * without a reload, and the export controls are there.
+ * without a reload, so does a benchmark price, and the export controls are there.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { formatDate } from "../src/components/chartScale";
 import { REPO_ROOT, startPerfgraph, type Perfgraph } from "./server";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -54,6 +55,9 @@ async function graphql<T>(query: string, variables: Record<string, unknown>): Pr
 }
 
 const strategyLine = (p: Page) => p.locator('[data-testid="comparison-chart"] path[data-line="strategy"]');
+const benchmarkLine = (p: Page) => p.locator('[data-testid="comparison-chart"] path[data-line="benchmark"]');
+const relativeLine = (p: Page) => p.locator('[data-testid="relative-chart"] path[data-line="relative"]');
+const percent = (v: number) => `${(v * 100).toFixed(2).replace("-", "\u2212")}%`;
 
 beforeAll(async () => {
   // The page reads anonymously (development); recording a point takes a key that may write.
@@ -124,6 +128,48 @@ describe("dashboard", () => {
     expect(await page.getByTestId("live-mode").textContent()).toBe(HAS.subscriptions ? "Live" : "Polling");
   });
 
+  it("moves the comparison when a benchmark price is recorded through the API", async () => {
+    // The strategy's new point (above) is on a date the benchmark has not priced yet.
+    const { benchmark } = await graphql<{ benchmark: { latest: { timestamp: string; value: number } } }>(
+      'query { benchmark(symbol: "SPX") { latest { timestamp value } } }', {},
+    );
+    expect(Date.parse(benchmark.latest.timestamp)).toBeLessThan(Date.parse(lastRecorded));
+    expect(await relativeLine(page).getAttribute("data-last")).not.toBe(lastRecorded);
+    const legend = (id: string) => page.getByTestId(`legend-${id}`).locator("b");
+    const benchmarkBefore = await legend("benchmark").textContent();
+
+    const recorded = await graphql<{ recordBenchmarkPrices: { __typename: string; inserted?: number } }>(
+      `mutation($prices: [BenchmarkPriceInput!]!) {
+        recordBenchmarkPrices(symbol: "SPX", prices: $prices) {
+          __typename ... on BenchmarkPricesRecorded { inserted }
+        }
+      }`,
+      { prices: [{ timestamp: lastRecorded, level: benchmark.latest.value * 1.02 }] },
+    );
+    expect(recorded.recordBenchmarkPrices).toEqual({ __typename: "BenchmarkPricesRecorded", inserted: 1 });
+
+    // The benchmark line reaches the new date, and the relative line with it (both priced now).
+    await expect.poll(() => benchmarkLine(page).getAttribute("data-last"), { timeout: 30_000 }).toBe(lastRecorded);
+    await expect.poll(() => relativeLine(page).getAttribute("data-last"), { timeout: 30_000 }).toBe(lastRecorded);
+    expect(await legend("benchmark").textContent()).not.toBe(benchmarkBefore);
+    const { strategy } = await graphql<{
+      strategy: { comparison: { excessReturn: number; series: { relative: number[] } } };
+    }>(
+      `query { strategy(slug: "stock-msft") {
+        comparison(window: {preset: ONE_YEAR}) { excessReturn series { relative } }
+      } }`,
+      {},
+    );
+    // The relative figures are the API's, the new price included: the legend and the metrics.
+    expect(await legend("relative").textContent()).toContain(percent(strategy.comparison.series.relative.at(-1)! / 100 - 1));
+    const excess = page.getByTestId("metrics").locator("tr", { hasText: "Excess return" }).locator("td").first();
+    await expect.poll(() => excess.textContent(), { timeout: 15_000 }).toContain(percent(strategy.comparison.excessReturn));
+    // The header's freshness badge dates the benchmark from the new price.
+    const asOf = `as of ${formatDate(Date.parse(lastRecorded))}`;
+    await expect.poll(() => page.getByTestId("freshness-badge").textContent(), { timeout: 15_000 }).toMatch(new RegExp(`${asOf}$`));
+    expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe("same page");
+  });
+
   it("shows the benchmark's freshness", async () => {
     const badge = page.getByTestId("freshness-badge");
     await expect.poll(() => badge.getAttribute("data-state")).not.toBeNull();
@@ -145,7 +191,6 @@ describe("dashboard", () => {
       } }`,
       {},
     );
-    const percent = (v: number) => `${(v * 100).toFixed(2).replace("-", "\u2212")}%`;
     const total = percent(strategy.metrics.totalReturn);
     const row = page.getByTestId("metrics").locator("tr", { hasText: "Total return" });
     await expect.poll(() => row.locator("td").first().textContent(), { timeout: 15_000 }).toContain(total);

@@ -1,5 +1,5 @@
 /** Small hand-made answers of the API, in its wire format. */
-import type { StrategyListItem, StrategySeriesData } from "../src/api/operations";
+import type { BenchmarkSeriesData, StrategyListItem, StrategySeriesData } from "../src/api/operations";
 import type { PerformanceEvent } from "../src/store/types";
 
 export const DAY = 86_400_000;
@@ -12,7 +12,7 @@ export function listItem(id: string, lastSeq: number, value = 110): StrategyList
     slug: `s-${id}`,
     name: `Strategy ${id}`,
     lastSeq,
-    benchmark: { symbol: "SPX" },
+    benchmark: { symbol: "SPX", components: [] },
     latest: { timestamp: iso(T0 + 2 * DAY), value, return: 0.1, seq: lastSeq },
   };
 }
@@ -34,13 +34,7 @@ export function seriesAnswer(lastSeq: number, navs = [100, 110, 99]): StrategySe
       benchmark: {
         symbol: "SPX",
         name: "S&P 500",
-        series: {
-          columns: {
-            timestamps: [...timestamps, iso(T0 + 3 * DAY)],
-            level: [4000, 4040, 4080, 4100],
-            cumulativeReturn: [0, 0.01, 0.02, 0.025],
-          },
-        },
+        series: benchmarkAnswer().benchmark!.series, // 4000, 4040, 4080, 4100 from T0
       },
     },
   };
@@ -48,4 +42,20 @@ export function seriesAnswer(lastSeq: number, navs = [100, 110, 99]): StrategySe
 
 export function event(seq: number, day: number, nav: number, extra: Partial<PerformanceEvent> = {}): PerformanceEvent {
   return { strategyId: "1", seq, kind: "INSERT", point: { timestamp: T0 + day * DAY, nav, cashFlow: 0 }, ...extra };
+}
+
+/** A benchmark's series on its own: daily levels from T0, compounded from the first. */
+export function benchmarkAnswer(levels = [4000, 4040, 4080, 4100], symbol = "SPX"): BenchmarkSeriesData {
+  return {
+    benchmark: {
+      symbol,
+      series: {
+        columns: {
+          timestamps: levels.map((_, i) => iso(T0 + i * DAY)),
+          level: levels,
+          cumulativeReturn: levels.map((l) => l / levels[0]! - 1),
+        },
+      },
+    },
+  };
 }

@@ -30,8 +30,8 @@ afterEach(() => {
 describe("following changes", () => {
   it("subscribes to the listed strategies and applies what arrives", async () => {
     const { api, store, modes, stop } = await setup();
-    expect(api.calls.at(-1)).toEqual({ name: "PerformanceUpdates", variables: { strategyIds: ["1", "2"] } });
-    api.sink().next({
+    expect(api.calls.find((c) => c.name === "PerformanceUpdates")).toEqual({ name: "PerformanceUpdates", variables: { strategyIds: ["1", "2"] } });
+    api.sink("PerformanceUpdates").next({
       performance: { strategyId: "1", seq: 11, kind: "INSERT", point: { timestamp: iso(T0 + 3 * DAY), nav: 108.9, cashFlow: 0 } },
     });
     expect(store.getState().series[KEY]!.columns!.nav.at(-1)).toBe(108.9);
@@ -42,7 +42,7 @@ describe("following changes", () => {
   it("falls back to polling sequence numbers when the server has no subscription", async () => {
     vi.useFakeTimers();
     const { api, store, modes, stop, setListSeq } = await setup();
-    api.sink().error(unsupported("PerformanceUpdates", "performance"));
+    api.sink("PerformanceUpdates").error(unsupported("PerformanceUpdates", "performance"));
     expect(modes.at(-1)).toBe("polling");
     api.on("StrategySeries", () => seriesAnswer(11, [100, 110, 99, 108.9]));
     await vi.advanceTimersByTimeAsync(1000);

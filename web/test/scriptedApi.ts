@@ -9,8 +9,8 @@ type Handler = (variables: any) => unknown | Promise<unknown>;
 export interface ScriptedApi extends Api {
   calls: { name: string; variables: unknown }[];
   on(name: string, handler: Handler): void;
-  /** The sink of the newest subscription. */
-  sink(): Sink<unknown>;
+  /** The sink of the newest subscription (to the named operation, if given). */
+  sink(name?: string): Sink<unknown>;
   connect(again: boolean): void;
 }
 
@@ -26,7 +26,7 @@ export function deferred<T>() {
 
 export function scriptedApi(): ScriptedApi {
   const handlers = new Map<string, Handler>();
-  const sinks: Sink<unknown>[] = [];
+  const sinks: { name: string; sink: Sink<unknown> }[] = [];
   const connectListeners = new Set<(again: boolean) => void>();
   const calls: { name: string; variables: unknown }[] = [];
   return {
@@ -42,17 +42,17 @@ export function scriptedApi(): ScriptedApi {
     },
     subscribe<D, V>(op: Operation<D, V>, variables: V, sink: Sink<D>) {
       calls.push({ name: op.name, variables });
-      sinks.push(sink as Sink<unknown>);
+      sinks.push({ name: op.name, sink: sink as Sink<unknown> });
       return () => undefined;
     },
     onConnected(listener) {
       connectListeners.add(listener);
       return () => connectListeners.delete(listener);
     },
-    sink() {
-      const last = sinks[sinks.length - 1];
-      if (!last) throw new Error("nothing subscribed");
-      return last;
+    sink(name) {
+      const last = sinks.filter((s) => name === undefined || s.name === name).at(-1);
+      if (!last) throw new Error(`nothing subscribed${name ? ` to ${name}` : ""}`);
+      return last.sink;
     },
     connect(again) {
       connectListeners.forEach((l) => l(again));

@@ -39,6 +39,7 @@ describe("normalisation", () => {
       slug: "s-2",
       name: "Strategy 2",
       benchmarkSymbol: "SPX",
+      benchmarkSources: ["SPX"],
       lastSeq: 5,
       latest: { timestamp: T0 + 2 * DAY, value: 110, return: 0.1, seq: 5 },
     });
@@ -57,7 +58,7 @@ describe("normalisation", () => {
     expect(e.columns!.timestamps).toEqual([T0, T0 + DAY, T0 + 2 * DAY]);
     expect(e.columns!.nav).toEqual([100, 110, 99]);
     expect(e.benchmark).toEqual({ symbol: "SPX", name: "S&P 500" });
-    expect(store.getState().benchmarkSeries["SPX|ONE_YEAR|DAY"]!.level).toEqual([4000, 4040, 4080, 4100]);
+    expect(store.getState().benchmarkSeries["SPX|ONE_YEAR|DAY"]!.columns.level).toEqual([4000, 4040, 4080, 4100]);
   });
 
   it("turns undefined values (null on the wire) into NaN", async () => {

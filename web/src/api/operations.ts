@@ -30,7 +30,8 @@ export interface StrategyListItem {
   slug: string;
   name: string;
   lastSeq: number;
-  benchmark: { symbol: string } | null;
+  /** `components`: a blend's; empty for a benchmark with levels of its own. */
+  benchmark: { symbol: string; components: { symbol: string }[] } | null;
   latest: { timestamp: string; value: number; return: number | null; seq: number } | null;
 }
 export interface StrategyListData {
@@ -45,7 +46,7 @@ export const StrategyList = op<StrategyListData, { first: number; after: string 
   strategies(first: $first, after: $after) {
     nodes {
       id slug name lastSeq
-      benchmark { symbol }
+      benchmark { symbol components { symbol } }
       latest { timestamp value return seq }
     }
     pageInfo { hasNextPage endCursor }
@@ -97,6 +98,22 @@ export const StrategySeries = op<StrategySeriesData, SeriesVariables>(
 }`,
 );
 
+/** A benchmark's series alone, refetched when a tick says its levels moved. */
+export interface BenchmarkSeriesData {
+  benchmark: { symbol: string; series: { columns: BenchmarkColumnsData } } | null;
+}
+export const BenchmarkSeries = op<BenchmarkSeriesData, { symbol: string; window: { preset: WindowPreset }; interval: Interval }>(
+  "BenchmarkSeries",
+  `query BenchmarkSeries($symbol: String!, $window: WindowInput!, $interval: Interval!) {
+  benchmark(symbol: $symbol) {
+    symbol
+    series(window: $window, interval: $interval) {
+      columns { timestamps level cumulativeReturn }
+    }
+  }
+}`,
+);
+
 // --- live: a point recorded through the API (used by the end-to-end test and tools) ---------
 
 export interface RecordPerformanceData {
@@ -136,6 +153,18 @@ export const PerformanceUpdates = op<PerformanceUpdateData, { strategyIds: strin
     strategyId seq kind
     point { timestamp nav cashFlow }
   }
+}`,
+);
+
+// --- live: committed levels of the listed benchmarks (a blend: of its components) ---------
+
+export interface BenchmarkTickData {
+  benchmarkTicks: { symbol: string };
+}
+export const BenchmarkTicks = op<BenchmarkTickData, { symbols: string[] }>(
+  "BenchmarkTicks",
+  `subscription BenchmarkTicks($symbols: [String!]!) {
+  benchmarkTicks(symbols: $symbols) { symbol }
 }`,
 );
 

@@ -65,17 +65,19 @@ function Table({ m }: { m: MetricsData }) {
 }
 
 export function MetricsPanel() {
-  const { id, window, interval, entry } = useSelectedSeries();
+  const { id, window, interval, entry, benchmarkVersion } = useSelectedSeries();
   const key = id ? `${id}|${window}` : "";
   const remote = usePerformance((s) => s.metrics[key]);
   const load = usePerformance((s) => s.loadMetrics);
   const seq = entry?.status === "ready" ? entry.seq : null;
+  const behind = remote?.seq !== seq || remote?.benchmarkVersion !== benchmarkVersion;
   useEffect(() => {
-    // Metrics follow the data: a new point (a new sequence number) recomputes them.
-    if (id && seq !== null && remote?.seq !== seq && remote?.status !== "unsupported") {
-      void load(id, window, interval, seq);
+    // Metrics follow the data: a new point (a new sequence number) or new benchmark levels
+    // recompute them.
+    if (id && seq !== null && behind && remote?.status !== "unsupported") {
+      void load(id, window, interval, seq, benchmarkVersion);
     }
-  }, [id, window, interval, seq, remote?.seq, remote?.status, load]);
+  }, [id, window, interval, seq, benchmarkVersion, behind, remote?.status, load]);
 
   let body;
   if (!remote || remote.status === "loading") body = <p className="panel-note">Loading metrics…</p>;

@@ -8,8 +8,9 @@ export function useSelectedSeries() {
   const interval = intervalFor(window);
   const entry = usePerformance((s) => (id ? s.series[seriesKey(id, window, interval)] : undefined));
   const symbol = entry?.benchmark?.symbol;
-  const benchmark = usePerformance((s) =>
-    symbol ? s.benchmarkSeries[benchmarkKey(symbol, window, interval)] : undefined,
-  );
-  return { id, window, interval, entry, benchmark };
+  const bKey = symbol ? benchmarkKey(symbol, window, interval) : "";
+  const benchmark = usePerformance((s) => s.benchmarkSeries[bKey]?.columns);
+  /** Goes up when the benchmark's levels change (0 without a benchmark). */
+  const benchmarkVersion = usePerformance((s) => s.benchmarkSeries[bKey]?.version ?? 0);
+  return { id, window, interval, entry, benchmark, benchmarkVersion };
 }

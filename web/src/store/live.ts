@@ -2,9 +2,12 @@
  * Keeps the store current: a graphql-transport-ws subscription to the listed strategies'
  * changes, or, against a server without subscriptions, a poll of the strategies' sequence
  * numbers. Either way a change the store cannot patch in becomes a resync of the series.
+ * Beside it, on the same connection, a subscription to the ticks of the listed strategies'
+ * benchmarks: a tick refreshes the benchmark's series (coalesced per benchmark).
  */
 import type { Api } from "../api/client";
-import { PerformanceUpdates, type PerformanceUpdateData } from "../api/operations";
+import { BenchmarkTicks, PerformanceUpdates, type PerformanceUpdateData } from "../api/operations";
+import { tickSymbols } from "./benchmarks";
 import type { PerformanceStore } from "./performance";
 import type { LiveMode, PerformanceEvent } from "./types";
 
@@ -34,6 +37,40 @@ export async function resyncBehind(store: PerformanceStore): Promise<void> {
   );
 }
 
+/** Refresh every benchmark series the store holds (after ticks may have been missed). */
+export async function refreshBenchmarks(store: PerformanceStore): Promise<void> {
+  const { benchmarkSeries, refreshBenchmark } = store.getState();
+  const symbols = new Set(Object.values(benchmarkSeries).map((e) => e.symbol));
+  await Promise.all([...symbols].map(refreshBenchmark));
+}
+
+/**
+ * Follow the ticks of the listed strategies' benchmarks; a server without the subscription,
+ * or one that ends it, is followed by refreshing the benchmark series every `pollMs`.
+ */
+function followBenchmarks(api: Api, store: PerformanceStore, pollMs: number): () => void {
+  const symbols = tickSymbols(store.getState().strategies);
+  if (!symbols.length) return () => undefined;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  const poll = () => {
+    timer ??= setInterval(() => void refreshBenchmarks(store), pollMs);
+  };
+  const unsubscribe = api.subscribe(BenchmarkTicks, { symbols }, {
+    next: (data) => void store.getState().applyTick(data.benchmarkTicks.symbol),
+    error: () => poll(),
+    complete: () => poll(),
+  });
+  // Ticks committed while the socket was down were not delivered: refetch what is shown.
+  const offConnected = api.onConnected((again) => {
+    if (again) void refreshBenchmarks(store);
+  });
+  return () => {
+    unsubscribe();
+    offConnected();
+    if (timer) clearInterval(timer);
+  };
+}
+
 /** Start following changes; returns a function that stops. */
 export function startLive(api: Api, store: PerformanceStore, options: LiveOptions = {}): () => void {
   const { pollMs = 3000, onMode = () => undefined } = options;
@@ -60,10 +97,12 @@ export function startLive(api: Api, store: PerformanceStore, options: LiveOption
     // Changes committed while the socket was down were not delivered: catch up from the API.
     if (again) void resyncBehind(store).catch(() => undefined);
   });
+  const stopBenchmarks = followBenchmarks(api, store, pollMs);
 
   return () => {
     unsubscribe?.();
     offConnected();
+    stopBenchmarks();
     if (timer) clearInterval(timer);
   };
 }

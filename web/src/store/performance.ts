@@ -14,7 +14,8 @@ import {
   type StrategyListItem,
   type WindowPreset,
 } from "../api/operations";
-import { applyPoint, benchmarkColumns, strategyColumns, trimToWindow, type BenchmarkColumns } from "./series";
+import { benchmarkSlice, fetchOrder, putBenchmark, type BenchmarkState } from "./benchmarks";
+import { applyPoint, benchmarkColumns, strategyColumns, trimToWindow } from "./series";
 import {
   benchmarkKey,
   intervalFor,
@@ -27,12 +28,11 @@ import { summaryFrom, summaryWithEvent } from "./summaries";
 import { reportSlice, type ReportState } from "./reports";
 import { widgetSlice, type WidgetState } from "./widgets";
 
-export interface PerformanceState extends WidgetState, ReportState {
+export interface PerformanceState extends WidgetState, ReportState, BenchmarkState {
   strategies: Record<string, StrategySummary>;
   order: string[];
   listStatus: "idle" | "loading" | "ready" | "error";
   series: Record<string, SeriesEntry>;
-  benchmarkSeries: Record<string, BenchmarkColumns>;
   selectedId: string | null;
   window: WindowPreset;
   /** Diagnostics: how many events were applied, ignored as duplicates, and resyncs started. */
@@ -75,11 +75,11 @@ export function createPerformanceStore(api: Api, initialWindow: WindowPreset = "
     return {
       ...widgetSlice<PerformanceState>(api, set, get),
       ...reportSlice<PerformanceState>(api, set),
+      ...benchmarkSlice<PerformanceState>(api, set, get),
       strategies: {},
       order: [],
       listStatus: "idle",
       series: {},
-      benchmarkSeries: {},
       selectedId: null,
       window: initialWindow,
       stats: { applied: 0, duplicates: 0, resyncs: 0 },
@@ -202,6 +202,7 @@ function handleEvent(set: Set, get: Get, key: string, event: PerformanceEvent): 
 async function fetchSeries(api: Api, set: Set, get: Get, key: string): Promise<void> {
   const entry = get().series[key]!;
   const { strategyId, window, interval } = entry;
+  const fetched = fetchOrder();
   let data;
   try {
     data = await api.request(StrategySeries, { id: strategyId, window: { preset: window }, interval });
@@ -216,9 +217,8 @@ async function fetchSeries(api: Api, set: Set, get: Get, key: string): Promise<v
   }
   const bench = strategy.benchmark;
   if (bench) {
-    const bKey = benchmarkKey(bench.symbol, window, interval);
-    const columns = benchmarkColumns(bench.series.columns);
-    set((s) => ({ benchmarkSeries: { ...s.benchmarkSeries, [bKey]: columns } }));
+    const target = { key: benchmarkKey(bench.symbol, window, interval), symbol: bench.symbol, window, interval };
+    putBenchmark(set, target, benchmarkColumns(bench.series.columns), fetched);
   }
   const pending = [...(get().series[key]?.pending ?? [])].sort((a, b) => a.seq - b.seq);
   patch(set, key, {

@@ -2,12 +2,18 @@
 import type { StrategyListItem } from "../api/operations";
 import type { PerformanceEvent, StrategySummary } from "./types";
 
+function sourcesOf(benchmark: StrategyListItem["benchmark"]): string[] {
+  if (!benchmark) return [];
+  return benchmark.components.length ? benchmark.components.map((c) => c.symbol) : [benchmark.symbol];
+}
+
 export function summaryFrom(item: StrategyListItem): StrategySummary {
   return {
     id: item.id,
     slug: item.slug,
     name: item.name,
     benchmarkSymbol: item.benchmark?.symbol ?? null,
+    benchmarkSources: sourcesOf(item.benchmark),
     lastSeq: item.lastSeq,
     latest: item.latest
       ? { ...item.latest, timestamp: Date.parse(item.latest.timestamp) }

@@ -15,6 +15,8 @@ export interface StrategySummary {
   slug: string;
   name: string;
   benchmarkSymbol: string | null;
+  /** Whose ticks move the benchmark: itself, or a blend's components (blends have none). */
+  benchmarkSources: string[];
   lastSeq: number;
   latest: { timestamp: number; value: number; return: number | null; seq: number } | null;
 }
