@@ -133,6 +133,16 @@ class Benchmark:
             ],
         )
 
+    @strawberry.field(
+        description=(
+            "Sequence number of the last committed change to the levels, a revision of an old"
+            " level included (the data version: resume benchmarkTicks after it). Null for a"
+            " blend, which has no levels of its own: follow its components."
+        )
+    )
+    def last_seq(self) -> int | None:
+        return None if self._record.is_blend else self._record.last_seq
+
     @strawberry.field(description="The newest level.")
     async def latest(self, info: Info) -> LatestPoint | None:
         from resolvers.benchmarks import benchmark_latest

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from services import keys
 from services.resources import Resources
 from tests.conftest import GraphQLClient
-from tests.factories import create_account, create_key, create_strategy
+from tests.factories import create_account, create_benchmark, create_key, create_strategy
 
 RECORD = """
 mutation($id: ID!, $points: [PerformancePointInput!]!) {
@@ -196,3 +196,22 @@ async def test_benchmark_prices(gql: GraphQLClient) -> None:
     assert blend["recordBenchmarkPrices"]["__typename"] == "ValidationError"
     unknown = await gql(RECORD_PRICES, {"s": "NOPE", "p": [{"timestamp": stamp, "level": 1.0}]})
     assert unknown["recordBenchmarkPrices"]["__typename"] == "NotFoundError"
+
+
+async def test_a_benchmark_s_last_seq_counts_revisions_of_old_levels(
+    resources: Resources, gql: GraphQLClient
+) -> None:
+    days = [datetime(2024, 1, d, tzinfo=UTC) for d in (2, 3, 4)]
+    bench = await create_benchmark(
+        resources, levels=[(day, 100.0 + i) for i, day in enumerate(days)]
+    )
+    query = "query($s: String!) { benchmark(symbol: $s) { lastSeq latest { seq value } } }"
+    before = (await gql(query, {"s": bench.symbol}))["benchmark"]
+    revised = [{"timestamp": days[0].isoformat(), "level": 99.5}]  # an old level, revised
+    result = await gql(RECORD_PRICES, {"s": bench.symbol, "p": revised})
+    assert result["recordBenchmarkPrices"]["lastSeq"] == before["lastSeq"] + 1
+    after = (await gql(query, {"s": bench.symbol}))["benchmark"]
+    assert after["lastSeq"] == before["lastSeq"] + 1
+    assert after["latest"] == before["latest"]  # the newest level did not move
+    blend = await gql('{ benchmark(symbol: "BLEND_60_40") { lastSeq } }')
+    assert blend["benchmark"]["lastSeq"] is None
