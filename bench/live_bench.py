@@ -13,7 +13,9 @@ Servers compared in the same run:
 - strawberry: the API with PERFGRAPH_LIVE_SHARED=false (one strawberry execution and
   serialisation per subscriber and event), to show what sharing buys.
 
-Run: uv run python bench/live_bench.py [--subscribers 1000 3000] [--seconds 20]
+Run: uv run python bench/live_bench.py [--subscribers 1000 3000] [--seconds 20] [--rounds 3]
+(rounds: the whole set repeated, raw and perfgraph side by side each time, and the
+medians reported: the machine's load moves the CPU ratio by a few tenths between runs)
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import asyncio
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import orjson
@@ -43,6 +46,9 @@ from tests.live_server import free_port
 
 STRATEGIES = 100
 SERVERS = ("raw", "perfgraph", "strawberry")
+# The live-updates targets: p99 at 3,000 subscribers, and CPU per delivery against raw.
+P99_TARGET = (3000, 250.0)
+CPU_RATIO_TARGET = 1.5
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Run:
     subscribers: int
     result: ClientResult | None  # None: the run failed
     failure: str = ""
+    round: int = 0
 
 
 async def bench_strategies(resources: Resources) -> list[int]:
@@ -158,18 +165,81 @@ def table(runs: list[Run]) -> list[str]:
     return lines
 
 
+def _median(results: list[ClientResult]) -> ClientResult:
+    """Field by field; ``lost`` and ``errors`` are the worst round's."""
+    values = {k: statistics.median(getattr(r, k) for r in results) for k in asdict(results[0])}
+    values["lost"] = max(r.lost for r in results)
+    values["errors"] = max(r.errors for r in results)
+    return ClientResult(**values)
+
+
+def summarise(runs: list[Run]) -> list[Run]:
+    """One run per size and server: the median of its rounds (failed if any round failed)."""
+    summary = []
+    for n, server in dict.fromkeys((r.subscribers, r.server) for r in runs):
+        rounds = [r for r in runs if (r.subscribers, r.server) == (n, server)]
+        failed = [r for r in rounds if r.result is None]
+        if failed:
+            summary.append(Run(server, n, None, failed[0].failure))
+        else:
+            summary.append(Run(server, n, _median([r.result for r in rounds if r.result])))
+    return summary
+
+
+def _ratio(runs: list[Run], n: int, round_: int | None = None) -> float | None:
+    """perfgraph's CPU per delivery over raw's, at ``n`` subscribers (in one round)."""
+    found = {
+        r.server: r.result
+        for r in runs
+        if r.subscribers == n and (round_ is None or r.round == round_)
+    }
+    raw, pg = found.get("raw"), found.get("perfgraph")
+    return pg.cpu_us_per_delivery / raw.cpu_us_per_delivery if raw and pg else None
+
+
+def targets(runs: list[Run], summary: list[Run]) -> list[str]:
+    """Each target, met or missed on the medians, with the ratio of every round."""
+    lines = []
+    for n in dict.fromkeys(r.subscribers for r in summary):
+        ratio = _ratio(summary, n)
+        if ratio is None:
+            continue
+        rounds = sorted({r.round for r in runs})
+        each = ", ".join(f"{x:.2f}x" for i in rounds if (x := _ratio(runs, n, i)) is not None)
+        verdict = "met" if ratio <= CPU_RATIO_TARGET else "**missed**"
+        lines.append(
+            f"- {n} subscribers, CPU per delivery <= {CPU_RATIO_TARGET}x raw: {verdict} "
+            f"({ratio:.2f}x; rounds: {each})"
+        )
+        pg = next(r.result for r in summary if (r.subscribers, r.server) == (n, "perfgraph"))
+        if n == P99_TARGET[0] and pg is not None:
+            verdict = "met" if pg.p99_ms <= P99_TARGET[1] else "**missed**"
+            lines.append(
+                f"- {n} subscribers, p99 <= {P99_TARGET[1]:.0f} ms: {verdict} ({pg.p99_ms:.1f} ms)"
+            )
+    return lines
+
+
 def write(runs: list[Run], command: str, seconds: float) -> None:
+    summary = summarise(runs)
+    rounds = len({r.round for r in runs})
     lines = [
         "# Live fan-out: latency and CPU per delivery against a raw fan-out",
         "",
         f"{STRATEGIES} strategies x 2 events/s, each subscriber on one strategy, 20 "
         f"subscriptions per connection, {seconds:.0f} s measured after a warm-up. Server and "
-        "clients in separate processes on one machine.",
+        "clients in separate processes on one machine. "
+        f"{rounds} round(s), each measuring every size and server in turn; the table gives "
+        "the median of the rounds.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}.",
         f"Command: `{command}`",
         "",
-        *table(runs),
+        *table(summary),
+        "",
+        "Targets:",
+        "",
+        *targets(runs, summary),
         "",
     ]
     (RESULTS / "live.md").write_text("\n".join(lines))
@@ -190,21 +260,24 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1000, 3000])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=SERVERS)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat everything; medians")
     options = parser.parse_args()
     loop = asyncio.new_event_loop()
     ids, database_url, redis_url, resources = loop.run_until_complete(prepare())
     runs = []
     try:
-        for n in options.subscribers:
-            for kind in options.servers:
-                run = measure(kind, n, options.seconds, ids, database_url, redis_url)
-                print(kind, n, run.result, flush=True)
-                runs.append(run)
+        for round_ in range(options.rounds):
+            for n in options.subscribers:
+                for kind in options.servers:
+                    run = measure(kind, n, options.seconds, ids, database_url, redis_url)
+                    run.round = round_
+                    print(round_, kind, n, run.result, flush=True)
+                    runs.append(run)
     finally:
         loop.run_until_complete(resources.close())
     command = "uv run python bench/live_bench.py " + " ".join(sys.argv[1:])
     write(runs, command.strip(), options.seconds)
-    print("\n".join(table(runs)))
+    print("\n".join(table(summarise(runs))))
 
 
 if __name__ == "__main__":

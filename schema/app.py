@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import logging
@@ -47,14 +46,14 @@ from services.logs import current as current_log_field
 from services.ratelimit import RateLimiter
 from services.resources import Resources, open_resources
 from services.web import dist_dir
-from services.worker import run_ingest
+from services.worker import start_ingest
 
 log = logging.getLogger("perfgraph")
 
 Startup = Callable[[Resources, Lifecycle], Awaitable[None]]
 # What runs for the life of the process (the pub/sub bridge, stream consumers) starts here,
 # after the database is ready, and registers its own stop with ``lifecycle.on_shutdown``.
-STARTUP: tuple[Startup, ...] = ()
+STARTUP: tuple[Startup, ...] = (start_ingest,)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -124,21 +123,6 @@ async def prepare_database(resources: Resources) -> None:
         await resources.cache.clear()  # entries another database left in this Redis
 
 
-@contextlib.asynccontextmanager
-async def ingesting(resources: Resources) -> AsyncIterator[None]:
-    """Run the stream consumers alongside the API when PERFGRAPH_INGEST_IN_SERVE is set."""
-    if not resources.settings.ingest_in_serve:
-        yield
-        return
-    stop = asyncio.Event()
-    worker = asyncio.create_task(run_ingest(resources, stop), name="perfgraph-ingest")
-    try:
-        yield
-    finally:
-        stop.set()
-        await worker
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -170,8 +154,7 @@ def create_app(
             # Everything alive now lives as long as the process: exempt it from the cyclic
             # garbage collector, whose full passes over it took ~160 ms (bench/results/live.md).
             gc.freeze()
-            async with ingesting(opened):
-                yield
+            yield
         finally:
             await lifecycle.shutdown()
             if resources is None:

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
         default=False, description="run the Redis Stream consumers inside `serve`"
     )
     stream_claim_idle_ms: int = Field(
-        default=60_000, ge=100, description="reclaim a stream entry pending this long elsewhere"
+        default=60_000, ge=100, description="claim a stream entry pending this long elsewhere"
     )
     live_queue_size: int = Field(
         default=256, ge=4, le=100_000, description="messages buffered per live subscriber"

@@ -6,6 +6,7 @@ drop duplicates and detect gaps (then resynchronise from PostgreSQL).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -15,6 +16,8 @@ import orjson
 from redis.asyncio import Redis
 
 from services import keys
+
+log = logging.getLogger(__name__)
 
 ChangeKind = Literal["INSERT", "REVISION"]
 
@@ -73,3 +76,12 @@ async def publish(redis: Redis, events: Sequence[Event]) -> None:
         for event in events:
             pipe.publish(event.channel, encode(event))
         await pipe.execute()
+
+
+async def publish_committed(redis: Redis, events: Sequence[Event]) -> None:
+    """Publish the events of a committed write; a failure is logged, not raised: the data
+    is committed, and subscribers resynchronise by sequence number."""
+    try:
+        await publish(redis, events)
+    except Exception:
+        log.warning("publishing %d events failed", len(events), exc_info=True)

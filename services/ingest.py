@@ -12,7 +12,6 @@ subscribers resynchronise from PostgreSQL by sequence number.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,10 +26,9 @@ from services.benchmarks import benchmarks_by_symbols
 from services.errors import InvalidInput, NotFound
 from services.resources import Resources
 from services.strategies import strategies_by_ids
-from services.validation import IncomingRow, Rejection, validate_rows
+from services.validation import IncomingRow, Rejection, Validated, validate_rows
 from services.versions import Dep
 
-log = logging.getLogger(__name__)
 Kind = Literal["performance", "benchmark"]
 
 
@@ -210,6 +208,40 @@ async def _write(
     )
 
 
+async def store_rows(
+    conn: AsyncConnection,
+    t: _Target,
+    entity_id: int,
+    entity_name: str,
+    checked: Validated,
+    *,
+    source: str,
+) -> IngestResult:
+    """Store validated rows in the caller's transaction and quarantine the rejected ones;
+    publish the result's changes (:func:`change_events`) only after the commit."""
+    await quarantine(conn, t.kind, entity_name, source, checked.rejected)
+    changes, unchanged, last_seq = (
+        await apply_rows(conn, t, entity_id, checked.accepted, source)
+        if checked.accepted
+        else ([], 0, 0)
+    )
+    return IngestResult(
+        entity_id=entity_id,
+        inserted=sum(not c.revision for c in changes),
+        revised=sum(c.revision for c in changes),
+        unchanged=unchanged,
+        duplicates=checked.duplicates,
+        last_seq=last_seq,
+        rejected=checked.rejected,
+        changes=changes,
+    )
+
+
+def dependency(t: _Target, entity_id: int) -> Dep:
+    """What cached data of the entity depends on (services/versions.py)."""
+    return Dep("strategy" if t.kind == "performance" else "benchmark", entity_id)
+
+
 async def ingest(
     resources: Resources,
     t: _Target,
@@ -222,35 +254,23 @@ async def ingest(
 ) -> IngestResult:
     """Validate, store in one transaction, quarantine the rejects, then publish."""
     checked = validate_rows(rows, now=now or datetime.now(UTC), allow_cash_flow=t.flow is not None)
-    dep = Dep("strategy" if t.kind == "performance" else "benchmark", entity_id)
+    dep = dependency(t, entity_id)
     # Cached data depends on the version: it is unknown while the write runs, and set
     # before this function returns, so an acknowledged write is visible at once.
     async with resources.cache.versions.writing([dep] if checked.accepted else []) as write:
         async with resources.engine.begin() as conn:
-            await quarantine(conn, t.kind, entity_name, source, checked.rejected)
-            changes, unchanged, last_seq = (
-                await apply_rows(conn, t, entity_id, checked.accepted, source)
-                if checked.accepted
-                else ([], 0, 0)
-            )
-        write.committed(dep, last_seq)
-    result = IngestResult(
-        entity_id=entity_id,
-        inserted=sum(not c.revision for c in changes),
-        revised=sum(c.revision for c in changes),
-        unchanged=unchanged,
-        duplicates=checked.duplicates,
-        last_seq=last_seq,
-        rejected=checked.rejected,
-        changes=changes,
+            result = await store_rows(conn, t, entity_id, entity_name, checked, source=source)
+        write.committed(dep, result.last_seq)
+    await events.publish_committed(
+        resources.redis, change_events(t, entity_id, entity_name, result.changes)
     )
-    await _publish(resources, t, entity_id, entity_name, changes)
     return result
 
 
-async def _publish(
-    resources: Resources, t: _Target, entity_id: int, name: str, changes: list[Change]
-) -> None:
+def change_events(
+    t: _Target, entity_id: int, name: str, changes: Sequence[Change]
+) -> list[events.Event]:
+    """The events that announce committed changes."""
     published: list[events.Event] = []
     for c in changes:
         kind: events.ChangeKind = "REVISION" if c.revision else "INSERT"
@@ -260,10 +280,7 @@ async def _publish(
             )
         else:
             published.append(events.BenchmarkTick(name, c.seq, c.ts, c.value, kind))
-    try:
-        await events.publish(resources.redis, published)
-    except Exception:  # subscribers resynchronise by sequence number; the data is committed
-        log.warning("publishing %d %s events failed", len(published), t.kind, exc_info=True)
+    return published
 
 
 async def record_performance(

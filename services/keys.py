@@ -26,8 +26,14 @@ def market_data_stream() -> str:
 
 
 def ingest_group() -> str:
-    """Consumer group every perfgraph process reads the ingest streams in."""
+    """Consumer group every perfgraph process reads the performance stream in."""
     return f"{PREFIX}:ingest"
+
+
+def market_data_group() -> str:
+    """Consumer group every perfgraph process reads the market-data stream in (its name
+    predates the prefix; deployed groups keep their position under it)."""
+    return "perfgraph-benchmarks"
 
 
 def pubsub_client_name(consumer: str) -> str:

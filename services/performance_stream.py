@@ -11,25 +11,34 @@ nav            yes       NAV after any cash flow at ``ts``, a decimal number abo
 cash_flow      no        external flow at ``ts`` (+ subscription, - redemption); default 0
 =============  ========  ==============================================================
 
-Other fields are ignored. A batch is grouped by strategy and each strategy's rows go
-through :func:`services.ingest.ingest` (validation, one transaction, sequence numbers,
-revisions, publish after commit). Within a batch, later entries for the same strategy and
-timestamp supersede earlier ones, as they would have if applied one by one. Entries that
-cannot be parsed or name an unknown strategy are quarantined with the reason; rows that
-parse but fail validation are quarantined by the ingest path. Either way they are then
-acknowledged: a bad entry is recorded, never retried forever.
+Other fields are ignored. :class:`PerformanceStream` is this stream's handler: the
+consumer (:mod:`services.streams`) gives it a batch in one transaction with the entries'
+receipts; it groups the batch by strategy and stores each strategy's rows through the
+ingest path (validation, sequence numbers, revisions; events published after the commit).
+Within a batch, later entries for the same strategy and timestamp supersede earlier ones,
+as they would have if applied one by one. Entries that cannot be parsed or name an unknown
+strategy are quarantined with the reason, as are rows that parse but fail validation;
+either way they are acknowledged: a bad entry is recorded, never retried forever.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from services.ingest import PERFORMANCE, ingest, quarantine_raw
-from services.resources import Resources
+from services import keys
+from services.ingest import (
+    PERFORMANCE,
+    Kind,
+    change_events,
+    dependency,
+    quarantine_raw,
+    store_rows,
+)
 from services.strategies import strategies_by_ids
-from services.stream_consumer import StreamEntry
-from services.validation import IncomingRow
+from services.streams import Batch, StreamEntry
+from services.validation import IncomingRow, validate_rows
 
 SOURCE = "stream:performance"
 
@@ -56,36 +65,49 @@ def parse_entry(entry: StreamEntry) -> tuple[int, IncomingRow] | str:
     return strategy_id, IncomingRow(ts, nav, cash_flow)
 
 
-def _payload(entry: StreamEntry) -> dict[str, object]:
-    return {"entry_id": entry.id, "fields": entry.fields}
+@dataclass(frozen=True)
+class PerformanceStream:
+    """The execution engine's stream of NAV points, read in the ingest group."""
+
+    stream: str = field(default_factory=keys.performance_stream)
+    group: str = field(default_factory=keys.ingest_group)
+    kind: Kind = "performance"
+    source: str = SOURCE
+
+    def entity(self, entry: StreamEntry) -> str:
+        return entry.fields.get("strategy_id", "")
+
+    async def apply(self, batch: Batch, entries: Sequence[StreamEntry]) -> None:
+        rows, bad = await self._sort(batch, entries)
+        await quarantine_raw(batch.conn, self.kind, self.source, bad)
+        await _store(batch, rows, source=self.source)
+
+    async def _sort(
+        self, batch: Batch, entries: Sequence[StreamEntry]
+    ) -> tuple[dict[int, list[IncomingRow]], list[tuple[str, str, dict[str, str]]]]:
+        """Rows per known strategy, in stream order (a later entry for the same timestamp
+        supersedes), and the entries to quarantine with their reasons."""
+        parsed = [(entry, parse_entry(entry)) for entry in entries]
+        bad = [(self.entity(e), p, e.payload()) for e, p in parsed if isinstance(p, str)]
+        good = [(e, p) for e, p in parsed if not isinstance(p, str)]
+        known = await strategies_by_ids(batch.conn, sorted({sid for _, (sid, _) in good}))
+        rows: dict[int, dict[datetime, IncomingRow]] = {}
+        for entry, (sid, row) in good:
+            if sid in known:
+                rows.setdefault(sid, {})[row.ts] = row
+            else:
+                bad.append((str(sid), f"strategy {sid} does not exist", entry.payload()))
+        return {sid: list(by_ts.values()) for sid, by_ts in rows.items()}, bad
 
 
-async def apply_performance_entries(resources: Resources, entries: Sequence[StreamEntry]) -> None:
-    """Store a batch of entries (see module docs); returns once all of it is committed."""
-    parsed = [(entry, parse_entry(entry)) for entry in entries]
-    bad = [
-        (e.fields.get("strategy_id", ""), p, _payload(e)) for e, p in parsed if isinstance(p, str)
-    ]
-    good = [(e, p) for e, p in parsed if not isinstance(p, str)]
-    async with resources.sessions() as session:
-        known = await strategies_by_ids(session, sorted({sid for _, (sid, _) in good}))
-    rows: dict[int, dict[datetime, IncomingRow]] = {}
-    for entry, (strategy_id, row) in good:
-        if strategy_id not in known:
-            bad.append(
-                (str(strategy_id), f"strategy {strategy_id} does not exist", _payload(entry))
-            )
-        else:  # in stream order, so a later entry for the same timestamp supersedes
-            rows.setdefault(strategy_id, {})[row.ts] = row
-    if bad:
-        async with resources.engine.begin() as conn:
-            await quarantine_raw(conn, "performance", SOURCE, bad)
-    for strategy_id, by_ts in sorted(rows.items()):
-        rows_in = list(by_ts.values())
-        await ingest(resources, PERFORMANCE, strategy_id, str(strategy_id), rows_in, source=SOURCE)
-
-
-async def dead_letter_performance(resources: Resources, entry: StreamEntry, reason: str) -> None:
-    entity = entry.fields.get("strategy_id", "")
-    async with resources.engine.begin() as conn:
-        await quarantine_raw(conn, "performance", SOURCE, [(entity, reason, _payload(entry))])
+async def _store(batch: Batch, rows: dict[int, list[IncomingRow]], *, source: str) -> None:
+    """Each strategy's rows, in id order (concurrent batches lock strategies alike)."""
+    now = datetime.now(UTC)
+    checked = {sid: validate_rows(rows[sid], now=now) for sid in sorted(rows)}
+    written = [dependency(PERFORMANCE, sid) for sid, c in checked.items() if c.accepted]
+    await batch.depend(written)
+    for sid, valid in checked.items():
+        result = await store_rows(batch.conn, PERFORMANCE, sid, str(sid), valid, source=source)
+        if valid.accepted:
+            batch.committed(dependency(PERFORMANCE, sid), result.last_seq)
+        batch.publish(change_events(PERFORMANCE, sid, str(sid), result.changes))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.access import Principal, strategy_visibility
 from services.db.models import Benchmark, Strategy
@@ -79,7 +79,9 @@ def decode_cursor(cursor: str) -> int:
         raise InvalidInput(f"malformed cursor {cursor!r}: pass an endCursor from a page") from exc
 
 
-async def strategies_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, StrategyRecord]:
+async def strategies_by_ids(
+    session: AsyncSession | AsyncConnection, ids: Sequence[int]
+) -> dict[int, StrategyRecord]:
     rows = await session.execute(_select().where(_t.c.id.in_(ids)))
     return {row.id: StrategyRecord(**row._mapping) for row in rows}
 

@@ -9,7 +9,6 @@ as warnings. See docs/feeds.md.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,7 +31,6 @@ from services.feeds.checks import (
 from services.ingest import BENCHMARK, Change, apply_rows, quarantine_payloads
 from services.validation import IncomingRow, validate_rows
 
-log = logging.getLogger(__name__)
 # A backfill publishes only its newest change beyond this: subscribers see the sequence
 # number jump and reload from PostgreSQL instead of receiving thousands of events.
 PUBLISH_LIMIT = 500
@@ -170,17 +168,18 @@ async def _record_warnings(
     )
 
 
-async def publish_changes(redis: Redis, symbol: str, changes: Sequence[Change]) -> None:
-    """Publish committed changes (the newest only, past PUBLISH_LIMIT); never raises."""
+def tick_events(symbol: str, changes: Sequence[Change]) -> list[events.Event]:
+    """The ticks announcing committed changes (the newest only, past PUBLISH_LIMIT)."""
     chosen = list(changes) if len(changes) <= PUBLISH_LIMIT else [max(changes, key=_seq)]
-    ticks: list[events.Event] = [
+    return [
         events.BenchmarkTick(symbol, c.seq, c.ts, c.value, "REVISION" if c.revision else "INSERT")
         for c in chosen
     ]
-    try:
-        await events.publish(redis, ticks)
-    except Exception:  # subscribers resynchronise by sequence number; the data is committed
-        log.warning("publishing %d ticks of %s failed", len(ticks), symbol, exc_info=True)
+
+
+async def publish_changes(redis: Redis, symbol: str, changes: Sequence[Change]) -> None:
+    """Publish committed changes (:func:`tick_events`); never raises."""
+    await events.publish_committed(redis, tick_events(symbol, changes))
 
 
 def _seq(change: Change) -> int:

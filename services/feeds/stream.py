@@ -1,17 +1,17 @@
 """The market-data pipeline's Redis Stream: one benchmark level per entry.
 
 Entry fields (docs/feeds.md): ``symbol`` (a registered benchmark), ``ts`` (ISO 8601 with an
-offset, or a date for an end-of-day level) and ``level``. :func:`apply_market_data` applies a
-batch in one transaction with its stream receipts, so a redelivered entry is a no-op, and
-returns every id to acknowledge: applied, already applied, or quarantined as bad.
+offset, or a date for an end-of-day level) and ``level``. :class:`MarketDataStream` is the
+stream's handler: the consumer (:mod:`services.streams`) gives it each batch in one
+transaction with the entries' receipts, so a redelivered entry is a no-op; it stores the
+levels through :mod:`services.feeds.store` and quarantines bad entries.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
@@ -26,27 +26,23 @@ from services.feeds.store import (
     FeedReport,
     Problem,
     check,
-    publish_changes,
     quarantine_problems,
     store_accepted,
+    tick_events,
 )
-from services.ingest import Change
-from services.resources import Resources
-from services.streams import Apply, StreamConsumer, StreamEntry, first_receipts
+from services.ingest import Change, Kind
+from services.resources import Resources, process_name
+from services.streams import Batch, StreamConsumer, StreamEntry, apply_once
 from services.validation import IncomingRow
 from services.versions import Dep
 
-GROUP = "perfgraph-benchmarks"
+GROUP = keys.market_data_group()
 UNKNOWN = "?"  # the quarantine entity of entries that name no benchmark
-
-
-def consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 def _row(entry: StreamEntry) -> tuple[str, IncomingRow | Problem]:
     symbol = entry.fields.get("symbol", "").strip().upper()
-    payload = {**entry.fields, "entry": entry.id}
+    payload = entry.payload()
 
     def bad(field: str, reason: str) -> tuple[str, Problem]:
         return symbol or UNKNOWN, Problem(f"entry {entry.id}", field, reason, payload)
@@ -107,71 +103,75 @@ def _unusable(symbols: Sequence[str], found: dict[str, BenchmarkRecord]) -> dict
     return reasons
 
 
+def _refused(entry_id: str, row: IncomingRow, reason: str) -> Problem:
+    payload = {**row.payload(), "entry": entry_id}
+    return Problem(f"entry {entry_id}", "symbol", reason, payload)
+
+
+@dataclass(frozen=True)
+class MarketDataStream:
+    """The market-data pipeline's stream of benchmark levels (docs/feeds.md)."""
+
+    stream: str = field(default_factory=keys.market_data_stream)
+    group: str = GROUP
+    kind: Kind = "benchmark"
+    now: datetime | None = None  # what validation takes as now (None: the clock)
+
+    @property
+    def source(self) -> str:
+        return f"stream:{self.stream}"[:100]
+
+    def entity(self, entry: StreamEntry) -> str:
+        return entry.fields.get("symbol", "").strip().upper() or UNKNOWN
+
+    async def apply(self, batch: Batch, entries: Sequence[StreamEntry]) -> None:
+        rows, found = await self._usable(batch.conn, entries)
+        await batch.depend([Dep("benchmark", found[s].id) for s in rows])
+        feeds = await ensure_feeds(batch.conn, [found[s].id for s in rows], "stream", self.stream)
+        now = self.now or datetime.now(UTC)
+        for symbol in sorted(rows):  # a fixed order: concurrent batches lock benchmarks alike
+            benchmark = found[symbol]
+            report, changes = await _store_symbol(
+                batch.conn,
+                benchmark,
+                rows[symbol],
+                feed_id=feeds[benchmark.id],
+                source=self.source,
+                now=now,
+            )
+            batch.committed(Dep("benchmark", benchmark.id), report.last_seq)
+            batch.publish(tick_events(symbol, changes))
+            batch.after_commit(partial(count_rows, symbol, "stream", report))
+
+    async def _usable(
+        self, conn: AsyncConnection, entries: Sequence[StreamEntry]
+    ) -> tuple[dict[str, list[tuple[str, IncomingRow]]], dict[str, BenchmarkRecord]]:
+        """Rows per benchmark that can take them; the other entries are quarantined."""
+        rows, problems = _sort(entries)
+        found = await benchmarks_by_symbols(conn, sorted(rows))
+        for symbol, reason in _unusable(sorted(rows), found).items():
+            problems[symbol] += [
+                _refused(entry_id, row, reason) for entry_id, row in rows.pop(symbol)
+            ]
+        for symbol, bad in problems.items():
+            await quarantine_problems(conn, symbol, self.source, bad)
+        return rows, found
+
+
 async def apply_market_data(
     resources: Resources,
     stream: str,
     entries: Sequence[StreamEntry],
     *,
     now: datetime | None = None,
-) -> list[str]:
-    """Apply a batch of entries exactly once; returns the ids to acknowledge."""
-    source = f"stream:{stream}"[:100]
-    done: list[tuple[FeedReport, list[Change]]] = []
-    # The cache versions of the benchmarks written are unknown from before the commit until
-    # they are set after it (services/versions.py).
-    async with resources.cache.versions.writing() as write:
-        async with resources.engine.begin() as conn:
-            fresh = await first_receipts(conn, stream, [e.id for e in entries])
-            rows, problems = _sort([e for e in entries if e.id in fresh])
-            found = await benchmarks_by_symbols(conn, sorted(rows))
-            for symbol, reason in _unusable(sorted(rows), found).items():
-                problems[symbol] += [
-                    _refused(entry_id, row, reason) for entry_id, row in rows.pop(symbol)
-                ]
-            for symbol, bad in problems.items():
-                await quarantine_problems(conn, symbol, source, bad)
-            await write.depend([Dep("benchmark", found[s].id) for s in rows])
-            feeds = await ensure_feeds(conn, [found[s].id for s in rows], "stream", stream)
-            for symbol in sorted(rows):  # a fixed order: concurrent batches lock benchmarks alike
-                benchmark = found[symbol]
-                done.append(
-                    await _store_symbol(
-                        conn,
-                        benchmark,
-                        rows[symbol],
-                        feed_id=feeds[benchmark.id],
-                        source=source,
-                        now=now or datetime.now(UTC),
-                    )
-                )
-        for report, _ in done:
-            write.committed(Dep("benchmark", found[report.symbol].id), report.last_seq)
-    for report, changes in done:  # committed
-        count_rows(report.symbol, "stream", report)
-        await publish_changes(resources.redis, report.symbol, changes)
-    return [e.id for e in entries]
-
-
-def _refused(entry_id: str, row: IncomingRow, reason: str) -> Problem:
-    payload = {**row.payload(), "entry": entry_id}
-    return Problem(f"entry {entry_id}", "symbol", reason, payload)
-
-
-def market_data_apply(resources: Resources, stream: str | None = None) -> Apply:
-    """The ``apply`` function for any consumer of the market-data stream."""
-    return partial(apply_market_data, resources, stream or keys.market_data_stream())
+) -> int:
+    """Apply a batch of entries exactly once; returns how many were new."""
+    return await apply_once(resources, MarketDataStream(stream, now=now), entries)
 
 
 def market_data_consumer(
     resources: Resources, *, stream: str | None = None, name: str | None = None
 ) -> StreamConsumer:
-    stream = stream or keys.market_data_stream()
-    block_ms = int(resources.settings.redis_timeout_s * 600)  # below the socket timeout
-    return StreamConsumer(
-        resources.redis,
-        stream=stream,
-        group=GROUP,
-        name=name or consumer_name(),
-        apply=market_data_apply(resources, stream),
-        block_ms=max(block_ms, 1),
-    )
+    """A consumer of the market-data stream on the resources' Redis client."""
+    handler = MarketDataStream(stream or keys.market_data_stream())
+    return StreamConsumer(resources, handler, name=name or process_name())

@@ -9,27 +9,39 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from services.config import Settings
-from services.feeds.stream import GROUP, market_data_apply, market_data_consumer
+from services.feeds.stream import MarketDataStream, market_data_consumer
 from services.resources import Resources
-from services.streams import Apply, StreamConsumer, StreamEntry
+from services.streams import Batch, StreamConsumer, StreamEntry
 from tests.factories import create_benchmark
 from tests.services.feeds.conftest import stored_levels
 from tests.services.feeds.streams import T0, add, channel, last_seq, pending, tick
 
 
-def hanging(apply: Apply, *, after_apply: bool, reached: asyncio.Event) -> Apply:
-    """An apply that stops for good before or after the real one: a consumer that dies."""
+@dataclass(frozen=True)
+class Hanging(MarketDataStream):
+    """A handler that stops for good before or after its commit: a consumer that dies."""
 
-    async def run(entries: Sequence[StreamEntry]) -> Sequence[str]:
-        if after_apply:
-            await apply(entries)
-        reached.set()
+    after_apply: bool = False
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def apply(self, batch: Batch, entries: Sequence[StreamEntry]) -> None:
+        if self.after_apply:
+            await super().apply(batch, entries)
+            batch.after_commit(self.hang)  # committed, never acknowledged
+        else:
+            await self.hang()
+
+    async def hang(self) -> None:
+        self.reached.set()
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    return run
+
+def hanging(stream: str, *, after_apply: bool, reached: asyncio.Event) -> Hanging:
+    return Hanging(stream, after_apply=after_apply, reached=reached)
 
 
 async def kill_while_holding(consumer: StreamConsumer, reached: asyncio.Event) -> None:
@@ -46,14 +58,9 @@ async def test_killed_before_commit_the_entry_is_reclaimed_and_applied(
     resources: Resources, stream: str
 ) -> None:
     benchmark = await create_benchmark(resources)
-    apply = market_data_apply(resources, stream)
     reached = asyncio.Event()
     doomed = StreamConsumer(
-        resources.redis,
-        stream,
-        GROUP,
-        "doomed",
-        hanging(apply, after_apply=False, reached=reached),
+        resources, hanging(stream, after_apply=False, reached=reached), name="doomed"
     )
     await doomed.ensure_group()
     await add(resources, stream, tick(benchmark.symbol, T0, 100.0))
@@ -63,9 +70,9 @@ async def test_killed_before_commit_the_entry_is_reclaimed_and_applied(
         assert await stored_levels(resources, benchmark.id) == []
 
         rescuer = StreamConsumer(
-            resources.redis, stream, GROUP, "rescuer", apply, reclaim_idle_ms=50
+            resources, MarketDataStream(stream), name="rescuer", claim_idle_ms=50
         )
-        await asyncio.sleep(0.1)  # the entry has been idle longer than reclaim_idle_ms
+        await asyncio.sleep(0.1)  # the entry has been idle longer than claim_idle_ms
         assert await rescuer.step(block=False) == 1
 
     assert await pending(resources, stream) == 0
@@ -77,16 +84,11 @@ async def test_killed_after_commit_the_reclaimed_entry_is_not_applied_again(
     resources: Resources, stream: str
 ) -> None:
     benchmark = await create_benchmark(resources)
-    apply = market_data_apply(resources, stream)
     reached = asyncio.Event()
     doomed = StreamConsumer(
-        resources.redis,
-        stream,
-        GROUP,
-        "doomed",
-        hanging(apply, after_apply=True, reached=reached),
+        resources, hanging(stream, after_apply=True, reached=reached), name="doomed"
     )
-    live = StreamConsumer(resources.redis, stream, GROUP, "live", apply)
+    live = StreamConsumer(resources, MarketDataStream(stream), name="live")
     await doomed.ensure_group()
     await add(resources, stream, tick(benchmark.symbol, T0, 100.0))
     async with channel(resources, benchmark.symbol) as published:
@@ -96,7 +98,7 @@ async def test_killed_after_commit_the_reclaimed_entry_is_not_applied_again(
         await add(resources, stream, tick(benchmark.symbol, T0, 100.5))
         assert await live.step(block=False) == 1
         rescuer = StreamConsumer(
-            resources.redis, stream, GROUP, "rescuer", apply, reclaim_idle_ms=50
+            resources, MarketDataStream(stream), name="rescuer", claim_idle_ms=50
         )
         await asyncio.sleep(0.1)
         assert await rescuer.step(block=False) == 1
@@ -111,20 +113,15 @@ async def test_a_restarted_consumer_rereads_its_own_pending_entries(
     resources: Resources, stream: str
 ) -> None:
     benchmark = await create_benchmark(resources)
-    apply = market_data_apply(resources, stream)
     reached = asyncio.Event()
     first = StreamConsumer(
-        resources.redis,
-        stream,
-        GROUP,
-        "worker-1",
-        hanging(apply, after_apply=True, reached=reached),
+        resources, hanging(stream, after_apply=True, reached=reached), name="worker-1"
     )
     await first.ensure_group()
     await add(resources, stream, tick(benchmark.symbol, T0, 100.0))
     await kill_while_holding(first, reached)
 
-    restarted = StreamConsumer(resources.redis, stream, GROUP, "worker-1", apply)
+    restarted = StreamConsumer(resources, MarketDataStream(stream), name="worker-1")
     assert await restarted.step(block=False) == 1
     assert await pending(resources, stream) == 0
     assert await last_seq(resources, benchmark.id) == 1
@@ -133,19 +130,18 @@ async def test_a_restarted_consumer_rereads_its_own_pending_entries(
 KILLED_AFTER_COMMIT = textwrap.dedent("""
     import asyncio, os, signal, sys
     from services.config import load_settings
-    from services.feeds.stream import GROUP, market_data_apply
+    from services.feeds.stream import MarketDataStream
     from services.resources import open_resources
     from services.streams import StreamConsumer
 
+    class ApplyThenDie(MarketDataStream):
+        async def apply(self, batch, entries):
+            await super().apply(batch, entries)
+            batch.after_commit(lambda: os.kill(os.getpid(), signal.SIGKILL))  # not acknowledged
+
     async def main() -> None:
         resources = await open_resources(load_settings())
-        apply = market_data_apply(resources, sys.argv[1])
-
-        async def apply_then_die(entries):
-            await apply(entries)
-            os.kill(os.getpid(), signal.SIGKILL)  # committed, not acknowledged
-
-        await StreamConsumer(resources.redis, sys.argv[1], GROUP, "doomed", apply_then_die).step()
+        await StreamConsumer(resources, ApplyThenDie(sys.argv[1]), name="doomed").step()
 
     asyncio.run(main())
 """)
@@ -156,7 +152,7 @@ async def test_a_process_killed_after_commit_leaves_the_entry_to_be_reclaimed_on
 ) -> None:
     benchmark = await create_benchmark(resources)
     consumer = market_data_consumer(resources, stream=stream, name="rescuer")
-    consumer.reclaim_idle_ms = 1
+    consumer.claim_idle_ms = 1
     await consumer.ensure_group()
     await add(resources, stream, tick(benchmark.symbol, T0, 100.0))
     env = {

@@ -1,0 +1,175 @@
+"""One batch of stream entries, applied exactly once: the transaction, its receipts, and
+what follows the commit (cache versions, events). Used by :mod:`services.streams`."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services import events
+from services.errors import ServiceUnavailable, Timeout
+from services.faults import translate
+from services.ingest import Kind, quarantine_raw
+from services.resources import Resources
+from services.versions import Dep, Write
+
+log = logging.getLogger(__name__)
+# Deadlock, serialization failure: the same batch succeeds when tried again.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    id: str
+    fields: dict[str, str]
+
+    def payload(self) -> dict[str, str]:
+        """The entry as it is kept in quarantine."""
+        return {**self.fields, "entry": self.id}
+
+
+class Batch:
+    """The transaction a handler applies entries in, and what is done once it commits."""
+
+    def __init__(self, conn: AsyncConnection, write: Write) -> None:
+        self.conn = conn
+        self._write = write
+        self._versions: list[tuple[Dep, int]] = []
+        self._events: list[events.Event] = []
+        self._after: list[Callable[[], object]] = []
+
+    async def depend(self, deps: Sequence[Dep]) -> None:
+        """Mark the cached data of ``deps`` as being written, before the commit."""
+        await self._write.depend(deps)
+
+    def committed(self, dep: Dep, version: int) -> None:
+        """``dep``'s data version once the transaction has committed."""
+        self._versions.append((dep, version))
+
+    def publish(self, published: Sequence[events.Event]) -> None:
+        """Publish these events after the commit."""
+        self._events += published
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` (awaited if it returns an awaitable) after the commit, before the
+        entries are acknowledged."""
+        self._after.append(callback)
+
+    def _set_versions(self) -> None:
+        for dep, version in self._versions:
+            self._write.committed(dep, version)
+
+    async def _finish(self, resources: Resources) -> None:
+        await events.publish_committed(resources.redis, self._events)
+        for callback in self._after:
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+
+
+class StreamHandler(Protocol):
+    """One Redis Stream perfgraph consumes: where it is and what its entries mean."""
+
+    @property
+    def stream(self) -> str: ...  # the Redis key
+
+    @property
+    def group(self) -> str: ...  # the consumer group perfgraph reads it in
+
+    @property
+    def kind(self) -> Kind: ...  # what its quarantined entries are about
+
+    @property
+    def source(self) -> str: ...  # recorded with what it writes and quarantines
+
+    def entity(self, entry: StreamEntry) -> str:
+        """The quarantine entity of an entry that cannot be applied."""
+        ...
+
+    async def apply(self, batch: Batch, entries: Sequence[StreamEntry]) -> None:
+        """Apply entries in ``batch``'s transaction; bad ones are quarantined, not raised."""
+        ...
+
+
+async def apply_once(
+    resources: Resources, handler: StreamHandler, entries: Sequence[StreamEntry]
+) -> int:
+    """Apply the entries not applied before, in one transaction with their receipts;
+    returns how many were new (the others were delivered again: no-ops)."""
+    async with resources.cache.versions.writing() as write:
+        async with resources.engine.begin() as conn:
+            fresh = await record_receipts(conn, handler.stream, [e.id for e in entries])
+            batch = Batch(conn, write)
+            if fresh:
+                await handler.apply(batch, [e for e in entries if e.id in fresh])
+        batch._set_versions()
+    await batch._finish(resources)
+    return len(fresh)
+
+
+async def quarantine_entry(
+    resources: Resources, handler: StreamHandler, entry: StreamEntry, reason: str
+) -> bool:
+    """Quarantine an entry with its receipt (False: it was applied or quarantined before)."""
+    async with resources.engine.begin() as conn:
+        if not await record_receipts(conn, handler.stream, [entry.id]):
+            return False
+        item = (handler.entity(entry), reason, entry.payload())
+        await quarantine_raw(conn, handler.kind, handler.source, [item])
+    return True
+
+
+async def record_receipts(conn: AsyncConnection, stream: str, ids: Sequence[str]) -> set[str]:
+    """Record entries as applied in the caller's transaction; returns those seen for the
+    first time. A concurrent transaction recording the same entry waits for this one."""
+    rows = await conn.execute(
+        text(
+            "INSERT INTO stream_receipts (stream, entry_id) "
+            "SELECT :stream, unnest(CAST(:ids AS text[])) "
+            "ON CONFLICT DO NOTHING RETURNING entry_id"
+        ),
+        {"stream": stream, "ids": list(ids)},
+    )
+    return set(rows.scalars())
+
+
+async def prune_receipts(
+    conn: AsyncConnection, streams: Sequence[str], *, older_than_s: int
+) -> int:
+    """Forget receipts old enough that their entries can no longer be pending."""
+    result = await conn.execute(
+        text(
+            "DELETE FROM stream_receipts WHERE stream = ANY(CAST(:streams AS text[])) "
+            "AND received_at < now() - make_interval(secs => :s) RETURNING 1"
+        ),
+        {"streams": list(streams), "s": older_than_s},
+    )
+    return len(result.all())
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Failures that say nothing about the entries (an outage, a timeout, a deadlock):
+    retry them, never quarantine."""
+    if isinstance(translate(exc), ServiceUnavailable | Timeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in _RETRY_SQLSTATES or exc.connection_invalidated:
+            return True
+    transient = (
+        OperationalError,
+        InterfaceError,
+        RedisConnectionError,
+        RedisTimeoutError,
+        OSError,
+    )
+    return isinstance(exc, transient)
