@@ -86,13 +86,21 @@ class _Local:
 
 class ResponseStore:
     def __init__(
-        self, redis: Redis, guard: Guard, versions: VersionStore, stats: CacheStats, *, ttl_s: int
+        self,
+        redis: Redis,
+        guard: Guard,
+        versions: VersionStore,
+        stats: CacheStats,
+        *,
+        ttl_s: int,
+        local_bytes: int = LOCAL_BYTES,
     ) -> None:
         self.redis = redis
         self.guard = guard
         self.versions = versions
         self.stats = stats
         self.ttl_s = ttl_s
+        self.local_limit = local_bytes
         self._local: OrderedDict[str, _Local] = OrderedDict()
         self._local_bytes = 0
 
@@ -147,11 +155,11 @@ class ResponseStore:
     def _keep(self, key: str, local: _Local) -> None:
         self._drop(key)
         size = len(local.stored.body)
-        if size > LOCAL_BYTES // 16:
-            return
+        if size > self.local_limit // 16:
+            return  # a body that would crowd out the others stays in Redis only
         self._local[key] = local
         self._local_bytes += size
-        while self._local_bytes > LOCAL_BYTES:
+        while self._local_bytes > self.local_limit:
             _, evicted = self._local.popitem(last=False)
             self._local_bytes -= len(evicted.stored.body)
 
