@@ -61,16 +61,38 @@ class Series:
         return _EPOCH + timedelta(microseconds=int(self.epoch_us[i]))
 
     def iso_timestamps(self) -> list[str]:
-        """ISO-8601 UTC strings, vectorised (seconds unless a timestamp has a fraction)."""
-        unit: Literal["s", "us"] = "us" if (self.epoch_us % 1_000_000).any() else "s"
-        stamps = self.epoch_us.astype("datetime64[us]")
-        return np.datetime_as_string(stamps, unit=unit, timezone="UTC").tolist()  # type: ignore[no-any-return]
+        """ISO-8601 UTC strings (seconds unless a timestamp has a fraction)."""
+        return iso_utc(self.epoch_us)
 
     def __len__(self) -> int:
         return int(self.epoch_us.size)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ISO_MEMO_SIZE = 50_000
+_iso_memo: dict[Literal["s", "us"], dict[int, str]] = {"s": {}, "us": {}}
+
+
+def iso_utc(epoch_us: npt.NDArray[np.int64]) -> list[str]:
+    """ISO-8601 UTC strings of microsecond timestamps, seconds unless one has a fraction.
+
+    Formatted with numpy and remembered (boundedly): the same dates recur in every series
+    of a response and from one response to the next."""
+    unit: Literal["s", "us"] = "us" if (epoch_us % 1_000_000).any() else "s"
+    memo = _iso_memo[unit]
+    stamps: list[int] = epoch_us.tolist()
+    try:
+        return [memo[us] for us in stamps]
+    except KeyError:
+        pass
+    found = np.datetime_as_string(epoch_us.astype("datetime64[us]"), unit=unit, timezone="UTC")
+    strings: list[str] = found.tolist()
+    if len(memo) + len(strings) > _ISO_MEMO_SIZE:
+        memo.clear()
+    memo.update(zip(stamps, strings, strict=True))
+    return strings
+
+
 EMPTY = Series(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
 
 
