@@ -102,10 +102,10 @@ def align(
         return _forward_fill(strategy, benchmark)
     s_index, b_index = _one_unit(dates(strategy), dates(benchmark))
     s_i8, b_i8 = s_index.asi8, b_index.asi8
-    s_common = np.isin(s_i8, b_i8, assume_unique=True)
+    s_common = _members(s_i8, b_i8)
     common = s_index[s_common]
     if policy is AlignmentPolicy.INTERSECT:
-        b_common = np.isin(b_i8, s_i8, assume_unique=True)
+        b_common = _members(b_i8, s_i8)
         report = AlignmentReport(
             policy,
             len(common),
@@ -167,15 +167,36 @@ def _compound(
     if len(common) == 0:
         return returns.iloc[:0], _EMPTY, index
     i8 = index.asi8
-    keep = (i8 >= common_i8[0]) & (i8 <= common_i8[-1])
-    inside = i8[keep]
-    r: FloatArray = values(returns)[keep]
+    # Dates are sorted: the kept ones (first to last common date) are one slice.
+    low = int(np.searchsorted(i8, common_i8[0], "left"))
+    high = int(np.searchsorted(i8, common_i8[-1], "right"))
+    inside = i8[low:high]
+    r: FloatArray = values(returns)[low:high]
     starts = np.concatenate(([0], np.searchsorted(inside, common_i8[:-1]) + 1))
     compounded = np.multiply.reduceat(1.0 + r, starts) - 1.0
-    if is_common is None:
-        is_common = np.isin(i8, common_i8, assume_unique=True)
-    merged = index[keep & ~is_common]
-    return pd.Series(compounded, index=common, name=returns.name), merged, index[~keep]
+    if len(inside) == len(common_i8):
+        merged = index[:0]  # every kept date is common
+    else:
+        inside_common = (
+            is_common[low:high] if is_common is not None else _members(inside, common_i8)
+        )
+        merged = index[low:high][~inside_common]
+    if low == 0 and high == len(i8):
+        dropped = index[:0]
+    elif low == 0 or high == len(i8):
+        dropped = index[high:] if low == 0 else index[:low]
+    else:
+        dropped = index[np.r_[0:low, high : len(i8)]]
+    return pd.Series(compounded, index=common, name=returns.name), merged, dropped
+
+
+def _members(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_unique`` (a sorted array without duplicates)."""
+    if len(sorted_unique) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_unique, values)
+    found: np.ndarray = sorted_unique[np.minimum(at, len(sorted_unique) - 1)] == values
+    return found
 
 
 def _forward_fill(
