@@ -143,7 +143,7 @@ def test_compare_many_equals_compare_per_strategy() -> None:
 
 def _pandas_compound(
     returns: pd.Series, common: pd.DatetimeIndex
-) -> tuple[pd.Series, pd.DatetimeIndex, pd.DatetimeIndex]:
+) -> tuple[pd.Series, pd.Index, pd.Index]:
     """The alignment written with pandas' set operations: the reference for the fast one."""
     index = returns.index
     if len(common) == 0:
