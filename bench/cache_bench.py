@@ -39,6 +39,7 @@ from starlette.applications import Starlette
 from bench._server import bare as bare_route
 from bench._server import plain as plain_route
 from bench._setup import RESULTS, ROOT, median, open_bench_resources, p
+from bench.cache_profile import profile
 from schema.app import create_app
 from services.bulk import PERFORMANCE, copy_rows
 from services.cache_stats import CacheStats
@@ -229,6 +230,7 @@ async def main() -> None:
     ):
         body.write_bytes((await c.post("/graphql", json={"query": DASHBOARD})).content)
         results = {"in-process (ASGI)": await run(resources, c)}
+        profiles = await profiles_of(resources, c)
     stats = copy.deepcopy(resources.cache.stats)
     process, url = server(resources, body)
     try:
@@ -238,8 +240,32 @@ async def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
-    write(results, body.stat().st_size, stats)
+    write(results, body.stat().st_size, stats, profiles)
     await resources.close()
+
+
+async def profiles_of(
+    resources: Resources, http: httpx.AsyncClient
+) -> dict[str, list[tuple[str, float]]]:
+    """Where the time of a cold request and of the plain one goes (in-process)."""
+
+    async def cold() -> None:
+        check(await http.post("/graphql", json={"query": DASHBOARD}))
+
+    async def plain() -> None:
+        check(await http.post("/plain"))
+
+    async def clear() -> None:
+        await resources.cache.clear()
+
+    async def nothing() -> None:
+        return None
+
+    rounds = ROUNDS["slow"]
+    return {
+        "cold": await profile(cold, clear, rounds),
+        "plain": await profile(plain, nothing, rounds),
+    }
 
 
 def create_bench_app_in_process(resources: Resources) -> Starlette:
@@ -249,7 +275,12 @@ def create_bench_app_in_process(resources: Resources) -> Starlette:
     return app
 
 
-def write(results: dict[str, dict[str, list[float]]], size: int, stats: CacheStats) -> None:
+def write(
+    results: dict[str, dict[str, list[float]]],
+    size: int,
+    stats: CacheStats,
+    profiles: dict[str, list[tuple[str, float]]],
+) -> None:
     lines = [
         "# Cache: the dashboard cold, warm and against a bare route",
         "",
@@ -277,9 +308,36 @@ def write(results: dict[str, dict[str, list[float]]], size: int, stats: CacheSta
             f"| {kind} | {s.hits} | {s.misses} | {s.coalesced} | {s.computed} | "
             f"{s.statements} | {s.saved} |"
         )
+    lines += profile_table(profiles)
     text = "\n".join(lines) + "\n"
     print(text)
     (RESULTS / "cache.md").write_text(text)
+
+
+def profile_table(profiles: dict[str, list[tuple[str, float]]]) -> list[str]:
+    cold, plain = profiles["cold"], dict(profiles["plain"])
+    lines = [
+        "",
+        f"Where the time goes, in-process, {ROUNDS['slow']} requests each (bench/cache_profile.py;",
+        "milliseconds per request; a part is CPU time spent in the named functions):",
+        "",
+        "| | cold | plain implementation |",
+        "|---|---|---|",
+    ]
+    for label, ms in cold:
+        other = plain.get(label)
+        shown = (
+            "" if other is None or (label.startswith("- ") and other < 0.005) else f"{other:.2f}"
+        )
+        lines.append(f"| {label} | {ms:.2f} | {shown} |")
+    return [
+        *lines,
+        "",
+        "The rest: for the API, the GraphQL execution (strawberry and graphql-core resolving",
+        "the fields), the loaders, the event loop, asyncpg, redis-py and the middleware; for",
+        "the plain implementation, SQLAlchemy's ORM (its statements and a mapped object per",
+        "row) and its Python loops. Wall minus CPU: waiting for PostgreSQL and Redis.",
+    ]
 
 
 def table(transport: str, times: dict[str, list[float]]) -> list[str]:
