@@ -107,10 +107,13 @@ def parse_body(body: bytes) -> ParsedBody | None:
 _parse_memo = lru_cache(maxsize=512)(parse_body)
 
 
-@lru_cache(maxsize=1024)
-def _key(principal: Principal, parsed: ParsedBody) -> str:
+def key_of(principal: Principal, parsed: ParsedBody) -> str:
+    """The stored response's key: the access scope and what was asked."""
     scope = access_scope(principal)
     return response_key(scope, parsed.query, parsed.variables, parsed.operation_name)
+
+
+_key_memo = lru_cache(maxsize=1024)(key_of)  # memoised bodies only (ParsedBody by identity)
 
 
 @dataclass(frozen=True)
@@ -228,13 +231,14 @@ async def _cacheable(resources: Resources, scope: Scope, body: bytes) -> Cacheab
     headers = dict(scope["headers"])
     if not headers.get(b"content-type", b"").startswith(b"application/json"):
         return None
-    parsed = _parse_memo(body) if len(body) <= MEMO_BODY_BYTES else parse_body(body)
+    memoised = len(body) <= MEMO_BODY_BYTES
+    parsed = _parse_memo(body) if memoised else parse_body(body)
     if parsed is None:
         return None
     principal = await authenticate_request(resources, Request(scope))
     if not isinstance(principal, Principal):
         return None  # the view answers 401
-    key = _key(principal, parsed)
+    key = _key_memo(principal, parsed) if memoised else key_of(principal, parsed)
     return Cacheable(key, principal, parsed.document, parsed.variables, parsed.operation)
 
 
