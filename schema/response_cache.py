@@ -45,7 +45,7 @@ from services.response_cache import StoredResponse, response_key
 from services.versions import CATALOG, Dependencies
 
 DEPENDENCIES = "perfgraph.dependencies"  # the ASGI scope key the context reads
-MEMO_BODY_BYTES = 64 * 1024  # larger bodies are parsed every time (memory bound)
+MEMO_BODY_BYTES = 16 * 1024  # larger bodies are parsed every time (bounds the memory held)
 
 
 @lru_cache(maxsize=1024)
