@@ -51,11 +51,14 @@ async def analytics_key(
 ) -> AnalyticsKey:
     """The key of a strategy's result; checks that the principal may read the strategy."""
     access.check_strategy(info.context.principal, record)
-    # Both look-ups in one loader batch: one statement for the benchmark and the cash index.
-    spec, risk_free = await asyncio.gather(
-        resolve_benchmark(info, args.benchmark, record.benchmark_symbol) if benchmark else none(),
-        resolve_risk_free(info, args.risk_free),
+    lookup = (
+        resolve_benchmark(info, args.benchmark, record.benchmark_symbol) if benchmark else none()
     )
+    if args.risk_free is None:  # nothing to look up for it (and no task to schedule)
+        spec, risk_free = await lookup, None
+    else:
+        # Both look-ups in one loader batch: one statement for the benchmark and the cash index.
+        spec, risk_free = await asyncio.gather(lookup, resolve_risk_free(info, args.risk_free))
     options = AnalyticsOptions(
         periods_per_year=args.periods_per_year,
         risk_free=risk_free,

@@ -12,6 +12,11 @@ versions. Mutations, subscriptions, GET requests, persisted-query hashes without
 and responses with errors or extensions are never stored. Concurrent identical misses in one
 process execute once. ``Cache-Control: no-cache`` skips the lookup (the fresh response is
 still stored). See docs/caching.md.
+
+A hit does the least it can: the parse of a request body and the key of (body, access)
+are memoised (dashboards repeat the same bytes), the principal is authenticated and
+charged as usual, and the stored body is checked with one MGET of its versions
+(services/response_cache.py keeps the body in memory).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import orjson
 import strawberry
 from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast, parse
+from prometheus_client.metrics import Histogram
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,6 +45,7 @@ from services.response_cache import StoredResponse, response_key
 from services.versions import CATALOG, Dependencies
 
 DEPENDENCIES = "perfgraph.dependencies"  # the ASGI scope key the context reads
+MEMO_BODY_BYTES = 16 * 1024  # larger bodies are parsed every time (bounds the memory held)
 
 
 @lru_cache(maxsize=1024)
@@ -66,6 +73,47 @@ def access_scope(principal: Principal) -> str:
             principal.read_all,
         ]
     ).decode()
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity (memoised per body)
+class ParsedBody:
+    """A request body holding a query the cache may answer."""
+
+    query: str
+    variables: dict[str, Any] | None  # read, never changed (shared by identical bodies)
+    operation_name: str | None
+    document: DocumentNode
+    operation: str  # the metrics label of the operation's name
+
+
+def parse_body(body: bytes) -> ParsedBody | None:
+    """The body's query, if it is one the cache may answer; None for anything else."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    query, variables = payload.get("query"), payload.get("variables")
+    operation = payload.get("operationName")
+    if not isinstance(query, str) or not isinstance(variables, dict | None):
+        return None
+    parsed = query_document(query, operation) if isinstance(operation, str | None) else None
+    if parsed is None:
+        return None
+    return ParsedBody(query, variables, operation, parsed[0], parsed[1])
+
+
+_parse_memo = lru_cache(maxsize=512)(parse_body)
+
+
+def key_of(principal: Principal, parsed: ParsedBody) -> str:
+    """The stored response's key: the access scope and what was asked."""
+    scope = access_scope(principal)
+    return response_key(scope, parsed.query, parsed.variables, parsed.operation_name)
+
+
+_key_memo = lru_cache(maxsize=1024)(key_of)  # memoised bodies only (ParsedBody by identity)
 
 
 @dataclass(frozen=True)
@@ -183,24 +231,15 @@ async def _cacheable(resources: Resources, scope: Scope, body: bytes) -> Cacheab
     headers = dict(scope["headers"])
     if not headers.get(b"content-type", b"").startswith(b"application/json"):
         return None
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(payload, dict):
-        return None
-    query, variables = payload.get("query"), payload.get("variables")
-    operation = payload.get("operationName")
-    if not isinstance(query, str) or not isinstance(variables, dict | None):
-        return None
-    parsed = query_document(query, operation) if isinstance(operation, str | None) else None
+    memoised = len(body) <= MEMO_BODY_BYTES
+    parsed = _parse_memo(body) if memoised else parse_body(body)
     if parsed is None:
         return None
     principal = await authenticate_request(resources, Request(scope))
     if not isinstance(principal, Principal):
         return None  # the view answers 401
-    key = response_key(access_scope(principal), query, variables, operation)
-    return Cacheable(key, principal, parsed[0], variables, parsed[1])
+    key = _key_memo(principal, parsed) if memoised else key_of(principal, parsed)
+    return Cacheable(key, principal, parsed.document, parsed.variables, parsed.operation)
 
 
 def _wants_fresh(scope: Scope) -> bool:
@@ -252,8 +291,13 @@ async def _send_bytes(send: Send, body: bytes, how: bytes, operation: str, start
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-    seconds = time.perf_counter() - started
-    metrics.GRAPHQL_DURATION.labels(operation, "query", "ok").observe(seconds)
+    _duration(operation).observe(time.perf_counter() - started)
+
+
+@lru_cache(maxsize=512)
+def _duration(operation: str) -> Histogram:
+    """The duration histogram of a query that succeeded (operation labels are bounded)."""
+    return metrics.GRAPHQL_DURATION.labels(operation, "query", "ok")
 
 
 def dependencies_of(scope: Any) -> Dependencies | None:

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 
 from schema.errors import ErrorMapping, Schema
 from schema.limits import QueryLimits
@@ -17,6 +18,21 @@ from schema.persisted import PersistedQueries
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.types.common import SCALARS
+
+
+class MemoNameConverter(NameConverter):
+    """Strawberry converts the name of every argument of a resolver on every call (to look
+    it up in what graphql-core coerced): the names are few, so each is converted once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._names: dict[str, str] = {}
+
+    def apply_naming_config(self, name: str) -> str:
+        found = self._names.get(name)
+        if found is None:
+            found = self._names[name] = super().apply_naming_config(name)
+        return found
 
 
 def build_schema(
@@ -40,7 +56,7 @@ def build_schema(
         mutation=Mutation,
         subscription=subscription,
         extensions=[*chain, *extensions],
-        config=StrawberryConfig(scalar_map=SCALARS),
+        config=StrawberryConfig(scalar_map=SCALARS, name_converter=MemoNameConverter()),
     )
 
 

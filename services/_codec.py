@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import importlib
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -76,9 +77,15 @@ def _default(obj: Any) -> Any:
     if isinstance(obj, tuple):
         return _ext(_TUPLE, list(obj))
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
-        return _ext(_DATACLASS, [_name(type(obj)), fields])
+        name, fields = _fields(type(obj))
+        return _ext(_DATACLASS, [name, {f: getattr(obj, f) for f in fields}])
     raise TypeError(f"cannot cache a value of type {type(obj).__name__}")
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[str, tuple[str, ...]]:
+    """A dataclass's stored name and the fields its constructor takes."""
+    return _name(cls), tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
 def _tz(tz: Any) -> str | None:
@@ -86,7 +93,7 @@ def _tz(tz: Any) -> str | None:
 
 
 def _stamps(index: pd.Index) -> list[Any]:
-    stamps = pd.DatetimeIndex(index)
+    stamps = index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index)
     return [stamps.asi8, stamps.unit, _tz(stamps.tz), stamps.freqstr, stamps.name]
 
 

@@ -1,7 +1,8 @@
 """Cache-aside in Redis for loader values, with single flight and cross-replica locks.
 
-A loader batch becomes one MGET; the misses become one computation (the loader's one SQL
-statement) and one pipelined write with a TTL. Keys carry the data versions the value
+A loader batch becomes one call of a Lua script that reads every key and locks the missing
+ones; the misses become one computation (the loader's one SQL statement) and one script
+call that writes them with a TTL and releases the locks. Keys carry the data versions the value
 depends on (:mod:`services.versions`), so entries never go stale: they become unreachable.
 Concurrent misses on one key compute it once: within a process the first caller leads and
 the others await its result; across replicas a short ``SET NX PX`` lock makes the others
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services import _codec, _tally, keys
 from services._breaker import CacheUnavailable, Guard
+from services._cache_scripts import GET_OR_LOCK, STORE
 from services.cache_stats import CacheStats
 from services.config import Settings
 from services.response_cache import ResponseStore
@@ -58,6 +60,8 @@ class Cache:
             redis, self.guard, self.versions, self.stats, ttl_s=settings.response_cache_ttl_s
         )
         self._flights: dict[str, asyncio.Future[Any]] = {}
+        self._get_or_lock_script = redis.register_script(GET_OR_LOCK)
+        self._store_script = redis.register_script(STORE)
         _tally.install(engine)
 
     @property
@@ -156,11 +160,9 @@ class _Batch(Generic[K, V]):
         return value
 
     async def _fetch(self, wanted: dict[str, K], uncached: list[K]) -> tuple[dict[str, V], list[V]]:
-        found = await self._get(list(wanted))
-        missing = [key for key in wanted if key not in found]
+        found, mine, busy = await self._get_or_lock(list(wanted))
         self.stats.hit(self.kind, len(found))
-        self.stats.miss(self.kind, len(missing))
-        mine, busy = await self._lock(missing)
+        self.stats.miss(self.kind, len(mine) + len(busy))
         computed, extra = await self._compute_and_store(mine, wanted, uncached)
         found.update(computed)
         if busy:
@@ -168,6 +170,32 @@ class _Batch(Generic[K, V]):
             late = [key for key in busy if key not in found]
             found.update((await self._compute_and_store(late, wanted, []))[0])
         return found, extra
+
+    async def _get_or_lock(self, names: list[str]) -> tuple[dict[str, V], list[str], list[str]]:
+        """One script call: (values found, names this call computes, names another replica
+        is computing). Redis unavailable: nothing found, everything computed here."""
+        if not names:
+            return {}, [], []
+        locks = [keys.lock_key(name) for name in names]
+        try:
+            raw = await self.cache.guard(
+                "cache.get", lambda: self.cache._get_or_lock_script([*names, *locks], [LOCK_MS])
+            )
+        except CacheUnavailable:
+            return {}, names, []
+        found: dict[str, V] = {}
+        mine: list[str] = []
+        busy: list[str] = []
+        for name, data in zip(names, raw, strict=True):
+            if isinstance(data, int):
+                (mine if data else busy).append(name)
+                continue
+            try:
+                found[name] = _codec.decode(data)
+            except _codec.DecodeError as exc:
+                log.warning("ignoring cache entry %s: %s", name, exc)
+                mine.append(name)
+        return found, mine, busy
 
     async def _get(self, names: list[str]) -> dict[str, V]:
         if not names:
@@ -184,24 +212,6 @@ class _Batch(Generic[K, V]):
                 except _codec.DecodeError as exc:
                     log.warning("ignoring cache entry %s: %s", name, exc)
         return found
-
-    async def _lock(self, names: list[str]) -> tuple[list[str], list[str]]:
-        """(names this call computes, names another replica is computing)."""
-        if not names:
-            return [], []
-
-        async def run() -> list[Any]:
-            async with self.cache.redis.pipeline(transaction=False) as pipe:
-                for name in names:
-                    pipe.set(keys.lock_key(name), b"1", nx=True, px=LOCK_MS)
-                return await pipe.execute()
-
-        try:
-            acquired = await self.cache.guard("cache.lock", run)
-        except CacheUnavailable:
-            return names, []
-        mine = [name for name, ok in zip(names, acquired, strict=True) if ok]
-        return mine, [name for name, ok in zip(names, acquired, strict=True) if not ok]
 
     async def _wait_for(self, names: list[str]) -> dict[str, V]:
         found: dict[str, V] = {}
@@ -247,17 +257,12 @@ class _Batch(Generic[K, V]):
             except TypeError as exc:
                 log.error("cannot cache %s: %s", name, exc)
         ttl = self.cache.settings.cache_ttl_s
-
-        async def run() -> None:
-            async with self.cache.redis.pipeline(transaction=False) as pipe:
-                for name, data in encoded:
-                    pipe.set(name, data, ex=ttl)
-                pipe.delete(*(keys.lock_key(name) for name in values))
-                await pipe.execute()
+        names = [name for name, _ in encoded] + [keys.lock_key(name) for name in values]
+        args: list[bytes | int] = [ttl, *(data for _, data in encoded)]
 
         # On failure the computed values are still returned; the next request computes again.
         with contextlib.suppress(CacheUnavailable):
-            await self.cache.guard("cache.set", run)
+            await self.cache.guard("cache.set", lambda: self.cache._store_script(names, args))
 
     async def _unlock(self, names: list[str]) -> None:
         if not names:

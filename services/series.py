@@ -4,7 +4,8 @@ Each request is (entity id, resolved window, interval). The statement takes the 
 last row at or before the window's start) plus the window's rows, computes every row's
 log growth ``ln((value_t - cash_flow_t) / value_{t-1})``, and groups rows into buckets
 (``date_trunc`` in UTC), keeping the last value of each bucket and the summed log growth.
-Python then only exponentiates and cumulates: no raw rows are loaded for bucketed intervals.
+Python then only exponentiates and cumulates: no raw rows are loaded for bucketed intervals,
+and each series arrives as one row of arrays (decoded by the driver, not row by row).
 """
 
 from __future__ import annotations
@@ -60,16 +61,38 @@ class Series:
         return _EPOCH + timedelta(microseconds=int(self.epoch_us[i]))
 
     def iso_timestamps(self) -> list[str]:
-        """ISO-8601 UTC strings, vectorised (seconds unless a timestamp has a fraction)."""
-        unit: Literal["s", "us"] = "us" if (self.epoch_us % 1_000_000).any() else "s"
-        stamps = self.epoch_us.astype("datetime64[us]")
-        return np.datetime_as_string(stamps, unit=unit, timezone="UTC").tolist()  # type: ignore[no-any-return]
+        """ISO-8601 UTC strings (seconds unless a timestamp has a fraction)."""
+        return iso_utc(self.epoch_us)
 
     def __len__(self) -> int:
         return int(self.epoch_us.size)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ISO_MEMO_SIZE = 50_000
+_iso_memo: dict[Literal["s", "us"], dict[int, str]] = {"s": {}, "us": {}}
+
+
+def iso_utc(epoch_us: npt.NDArray[np.int64]) -> list[str]:
+    """ISO-8601 UTC strings of microsecond timestamps, seconds unless one has a fraction.
+
+    Formatted with numpy and remembered (boundedly): the same dates recur in every series
+    of a response and from one response to the next."""
+    unit: Literal["s", "us"] = "us" if (epoch_us % 1_000_000).any() else "s"
+    memo = _iso_memo[unit]
+    stamps: list[int] = epoch_us.tolist()
+    try:
+        return [memo[us] for us in stamps]
+    except KeyError:
+        pass
+    found = np.datetime_as_string(epoch_us.astype("datetime64[us]"), unit=unit, timezone="UTC")
+    strings: list[str] = found.tolist()
+    if len(memo) + len(strings) > _ISO_MEMO_SIZE:
+        memo.clear()
+    memo.update(zip(stamps, strings, strict=True))
+    return strings
+
+
 EMPTY = Series(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
 
 
@@ -105,15 +128,22 @@ WITH keys AS (
         AND ts > coalesce(k.after_ts, '-infinity')
         AND ts <= coalesce(k.until_ts, 'infinity'))
   ) r
+), buckets AS (
+  SELECT key_no, max(ts) AS ts,
+         (array_agg(value ORDER BY ts DESC))[1] AS value,
+         sum(ln((value - flow) / prev_value)) AS log_growth,
+         sum(flow) AS flow
+  FROM rows
+  WHERE NOT is_anchor
+  GROUP BY key_no, CASE WHEN unit = 'raw' THEN ts ELSE date_trunc(unit, ts, 'UTC') END
 )
-SELECT key_no, (extract(epoch FROM max(ts)) * 1000000)::int8 AS ts_us,
-       (array_agg(value ORDER BY ts DESC))[1] AS value,
-       sum(ln((value - flow) / prev_value)) AS log_growth,
-       sum(flow) AS flow
-FROM rows
-WHERE NOT is_anchor
-GROUP BY key_no, CASE WHEN unit = 'raw' THEN ts ELSE date_trunc(unit, ts, 'UTC') END
-ORDER BY key_no, max(ts)
+SELECT key_no,
+       array_agg((extract(epoch FROM ts) * 1000000)::int8 ORDER BY ts) AS ts_us,
+       array_agg(value ORDER BY ts) AS value,
+       array_agg(log_growth ORDER BY ts) AS log_growth,
+       array_agg(flow ORDER BY ts) AS flow
+FROM buckets
+GROUP BY key_no
 """
 
 
@@ -133,21 +163,19 @@ async def fetch_series(
         "units": [r.interval.value for r in requests],
     }
     result = await session.execute(_STATEMENTS[table.name], params)
-    grouped: dict[int, list[tuple[int, float, float | None, float]]] = {}
-    for key_no, ts, value, log_growth, flow in result:
-        grouped.setdefault(key_no, []).append((ts, value, log_growth, flow))
-    return [_to_series(grouped.get(i + 1, [])) for i in range(len(requests))]
+    found = {key_no: _to_series(*columns) for key_no, *columns in result}
+    return [found.get(i + 1, EMPTY) for i in range(len(requests))]
 
 
-def _to_series(rows: list[tuple[int, float, float | None, float]]) -> Series:
-    if not rows:
-        return EMPTY
-    log_growth = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64)
+def _to_series(
+    ts_us: list[int], values: list[float], log_growth: list[float | None], flows: list[float]
+) -> Series:
+    """One series from its columns (one row per series: arrays, not a row per bucket)."""
     return Series(
-        epoch_us=np.array([r[0] for r in rows], dtype=np.int64),
-        values=np.array([r[1] for r in rows], dtype=np.float64),
-        returns=np.expm1(log_growth),
-        cash_flows=np.array([r[3] for r in rows], dtype=np.float64),
+        epoch_us=np.array(ts_us, dtype=np.int64),
+        values=np.array(values, dtype=np.float64),
+        returns=np.expm1(np.array(log_growth, dtype=np.float64)),  # None (inception): NaN
+        cash_flows=np.array(flows, dtype=np.float64),
     )
 
 

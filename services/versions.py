@@ -136,6 +136,16 @@ class VersionStore:
         raw = await self.guard("versions.read", read)
         return [value.decode() if isinstance(value, bytes) else value for value in raw]
 
+    async def current_raw(self, version_keys: Sequence[bytes]) -> list[bytes | None]:
+        """:meth:`current` for prepared version keys, the values as Redis returns them (the
+        response cache's check on every hit). Raises CacheUnavailable."""
+
+        async def read() -> list[bytes | None]:
+            await self._check_restart()
+            return await self.redis.mget(version_keys)  # type: ignore[return-value]
+
+        return await self.guard("versions.read", read)
+
     async def _check_restart(self) -> None:
         """Every few seconds: has Redis restarted since the versions were written?
 

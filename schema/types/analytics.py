@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +18,7 @@ from services import analytics as pure
 from services.analytics import AlignmentPolicy, PeriodFrequency, RollingMetric
 from services.performance import MetricsResult
 from services.returns import EffectiveWindow as EffectiveWindowData
+from services.series import iso_utc
 
 strawberry.enum(
     AlignmentPolicy,
@@ -41,11 +41,9 @@ class PeriodsPerYearSource(Enum):
 
 
 def timestamp_column(index: pd.Index) -> TimestampColumn:
-    """ISO-8601 UTC strings of a DatetimeIndex, vectorised (seconds unless a fraction)."""
-    epoch = pd.DatetimeIndex(index).as_unit("us").asi8
-    unit: Literal["s", "us"] = "us" if (epoch % 1_000_000).any() else "s"
-    stamps = epoch.astype("datetime64[us]")
-    return TimestampColumn(np.datetime_as_string(stamps, unit=unit, timezone="UTC").tolist())
+    """ISO-8601 UTC strings of a DatetimeIndex (seconds unless a timestamp has a fraction)."""
+    stamps = index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index)
+    return TimestampColumn(iso_utc(stamps.as_unit("us").asi8))
 
 
 def series_column(series: pd.Series) -> FloatColumn:

@@ -16,12 +16,19 @@ from services.performance import ComparisonResult
 
 @strawberry.type(description="A set of dates: how many, and which (one JSON array).")
 class DateSet:
-    count: int
-    dates: TimestampColumn
+    _index: strawberry.Private[pd.DatetimeIndex]  # formatted only when asked for
+
+    @strawberry.field
+    def count(self) -> int:
+        return len(self._index)
+
+    @strawberry.field
+    def dates(self) -> TimestampColumn:
+        return timestamp_column(self._index)
 
     @classmethod
     def of(cls, index: pd.DatetimeIndex) -> DateSet:
-        return cls(count=len(index), dates=timestamp_column(index))
+        return cls(_index=index)
 
 
 @strawberry.type(

@@ -100,17 +100,26 @@ def align(
         return strategy, benchmark, AlignmentReport(policy, len(strategy))
     if policy is AlignmentPolicy.FORWARD_FILL_LEVELS:
         return _forward_fill(strategy, benchmark)
-    common = dates(strategy).intersection(dates(benchmark))
+    s_index, b_index = _one_unit(dates(strategy), dates(benchmark))
+    s_i8, b_i8 = s_index.asi8, b_index.asi8
+    s_common = _members(s_i8, b_i8)
+    common = s_index[s_common]
     if policy is AlignmentPolicy.INTERSECT:
+        b_common = _members(b_i8, s_i8)
         report = AlignmentReport(
             policy,
             len(common),
-            strategy_dropped=dates(strategy).difference(common),
-            benchmark_dropped=dates(benchmark).difference(common),
+            strategy_dropped=s_index[~s_common],
+            benchmark_dropped=b_index[~b_common],
         )
-        return strategy.loc[common], benchmark.loc[common], report
-    s, s_merged, s_dropped = compound_onto(strategy, common)
-    b, b_merged, b_dropped = compound_onto(benchmark, common)
+        return (
+            pd.Series(values(strategy)[s_common], index=common, name=strategy.name),
+            pd.Series(values(benchmark)[b_common], index=common, name=benchmark.name),
+            report,
+        )
+    common_i8 = s_i8[s_common]
+    s, s_merged, s_dropped = _compound(strategy, s_index, common, common_i8, s_common)
+    b, b_merged, b_dropped = _compound(benchmark, b_index, common, common_i8, None)
     report = AlignmentReport(
         policy,
         len(common),
@@ -122,6 +131,18 @@ def align(
     return s, b, report
 
 
+def _one_unit(
+    a: pd.DatetimeIndex, b: pd.DatetimeIndex
+) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Both indexes at the finer of their resolutions (exact), so their integers compare."""
+    if a.unit == b.unit:
+        return a, b
+    finer = min(
+        (a.unit, b.unit), key=lambda unit: np.timedelta64(1, unit) / np.timedelta64(1, "ns")
+    )
+    return a.as_unit(finer), b.as_unit(finer)
+
+
 def compound_onto(
     returns: pd.Series, common: pd.DatetimeIndex
 ) -> tuple[pd.Series, pd.DatetimeIndex, pd.DatetimeIndex]:
@@ -130,16 +151,52 @@ def compound_onto(
     Returns the compounded series, the dates merged forward and the dates dropped (before
     the first or after the last common date).
     """
-    index = dates(returns)
+    index, common = _one_unit(dates(returns), common)
+    return _compound(returns, index, common, common.asi8, None)
+
+
+def _compound(
+    returns: pd.Series,
+    index: pd.DatetimeIndex,
+    common: pd.DatetimeIndex,
+    common_i8: np.ndarray,
+    is_common: np.ndarray | None,
+) -> tuple[pd.Series, pd.DatetimeIndex, pd.DatetimeIndex]:
+    """:func:`compound_onto` on integer timestamps (``index`` and ``common`` in one unit);
+    ``is_common`` marks the common dates in ``index`` when already known."""
     if len(common) == 0:
         return returns.iloc[:0], _EMPTY, index
-    keep = (index >= common[0]) & (index <= common[-1])
-    inside = index[keep]
-    r: FloatArray = values(returns)[keep]
-    starts = np.concatenate(([0], inside.get_indexer(common[:-1]) + 1))
+    i8 = index.asi8
+    # Dates are sorted: the kept ones (first to last common date) are one slice.
+    low = int(np.searchsorted(i8, common_i8[0], "left"))
+    high = int(np.searchsorted(i8, common_i8[-1], "right"))
+    inside = i8[low:high]
+    r: FloatArray = values(returns)[low:high]
+    starts = np.concatenate(([0], np.searchsorted(inside, common_i8[:-1]) + 1))
     compounded = np.multiply.reduceat(1.0 + r, starts) - 1.0
-    merged = inside.difference(common)
-    return pd.Series(compounded, index=common, name=returns.name), merged, index[~keep]
+    if len(inside) == len(common_i8):
+        merged = index[:0]  # every kept date is common
+    else:
+        inside_common = (
+            is_common[low:high] if is_common is not None else _members(inside, common_i8)
+        )
+        merged = index[low:high][~inside_common]
+    if low == 0 and high == len(i8):
+        dropped = index[:0]
+    elif low == 0 or high == len(i8):
+        dropped = index[high:] if low == 0 else index[:low]
+    else:
+        dropped = index[np.r_[0:low, high : len(i8)]]
+    return pd.Series(compounded, index=common, name=returns.name), merged, dropped
+
+
+def _members(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_unique`` (a sorted array without duplicates)."""
+    if len(sorted_unique) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_unique, values)
+    found: np.ndarray = sorted_unique[np.minimum(at, len(sorted_unique) - 1)] == values
+    return found
 
 
 def _forward_fill(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from services.resources import Resources
-from services.series import PERFORMANCE, SeriesRequest, fetch_latest, fetch_series
+from services.series import PERFORMANCE, SeriesRequest, fetch_latest, fetch_series, iso_utc
 from services.windows import Interval, ResolvedWindow, Window, WindowPreset, resolve
 from tests.factories import create_strategy
 
@@ -105,3 +105,16 @@ async def test_empty_series_and_latest(resources: Resources, strategy_id: int) -
     assert latest[strategy_id].return_ == pytest.approx(-0.1, rel=1e-12)
     assert latest[strategy_id].seq == 5
     assert len(await series(resources, empty, Interval.DAY, ALL)) == 0
+
+
+def test_iso_timestamps_are_the_same_formatted_or_remembered() -> None:
+    whole = np.array([0, 86_400_000_000, 1_700_000_000_000_000], dtype=np.int64)
+    fraction = np.array([0, 1_500_000], dtype=np.int64)
+    expected = ["1970-01-01T00:00:00Z", "1970-01-02T00:00:00Z", "2023-11-14T22:13:20Z"]
+    assert iso_utc(whole) == expected
+    assert iso_utc(whole) == expected  # from memory
+    assert iso_utc(fraction) == ["1970-01-01T00:00:00.000000Z", "1970-01-01T00:00:01.500000Z"]
+    assert iso_utc(whole[:1]) == expected[:1]  # a whole second stays whole
+    many = np.arange(60_000, dtype=np.int64) * 1_000_000  # more than the memory holds
+    assert iso_utc(many)[-1] == "1970-01-01T16:39:59Z"
+    assert iso_utc(whole) == expected

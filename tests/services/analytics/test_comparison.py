@@ -139,3 +139,41 @@ def test_compare_many_equals_compare_per_strategy() -> None:
     assert many["two"].beta == compare(s2, b, risk_free=0.01).beta
     assert many["one"].alpha == compare(s1, b, risk_free=0.01).alpha
     assert many["one"].beta != many["two"].beta
+
+
+def _pandas_compound(
+    returns: pd.Series, common: pd.DatetimeIndex
+) -> tuple[pd.Series, pd.Index, pd.Index]:
+    """The alignment written with pandas' set operations: the reference for the fast one."""
+    index = returns.index
+    if len(common) == 0:
+        return returns.iloc[:0], index[:0], index
+    keep = (index >= common[0]) & (index <= common[-1])
+    inside = index[keep]
+    starts = np.concatenate(([0], inside.get_indexer(common[:-1]) + 1))
+    compounded = np.multiply.reduceat(1.0 + returns.to_numpy()[keep], starts) - 1.0
+    return pd.Series(compounded, index=common), inside.difference(common), index[~keep]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_alignment_gives_exactly_what_pandas_set_operations_give(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2024-01-01", periods=60, freq="D", tz="UTC").as_unit("us")
+    s_days, b_days = days[rng.random(60) < 0.75], days[rng.random(60) < 0.6]
+    s = pd.Series(rng.normal(0.0, 0.01, len(s_days)), index=s_days)
+    b = pd.Series(rng.normal(0.0, 0.01, len(b_days)), index=b_days.as_unit("ns"))
+    common = s_days.intersection(b_days.as_unit("us"))
+    s2, b2, report = align(s, b)
+    for ours, merged, dropped, theirs in (
+        (s2, report.strategy_merged, report.strategy_dropped, _pandas_compound(s, common)),
+        (b2, report.benchmark_merged, report.benchmark_dropped, _pandas_compound(b, common)),
+    ):
+        assert list(ours.index) == list(common)
+        np.testing.assert_array_equal(ours.to_numpy(), theirs[0].to_numpy())  # bit for bit
+        assert list(merged) == list(theirs[1])
+        assert list(dropped) == list(theirs[2])
+    s3, b3, kept = align(s, b, AlignmentPolicy.INTERSECT)
+    np.testing.assert_array_equal(s3.to_numpy(), s.loc[common].to_numpy())
+    np.testing.assert_array_equal(b3.to_numpy(), b.loc[common].to_numpy())
+    assert list(kept.strategy_dropped) == list(s_days.difference(common))
+    assert list(kept.benchmark_dropped) == list(b.index.difference(common))
