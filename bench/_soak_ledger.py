@@ -50,6 +50,12 @@ class Prediction:
     changes: tuple[Change, ...]  # in the order they take sequence numbers
 
 
+@dataclass(frozen=True)
+class Sent:
+    at: float  # time.perf_counter() when the write was sent
+    kind: str  # which kind of write (bench/_soak_writes.py)
+
+
 @dataclass
 class Ledger:
     """One strategy, as its (only) writer has stored it."""
@@ -58,8 +64,8 @@ class Ledger:
     last_seq: int  # the last acknowledged sequence number
     stored: dict[datetime, tuple[float, float]] = field(default_factory=dict)
     changes: dict[int, Change] = field(default_factory=dict)  # seq -> what it changed
-    sent_at: dict[int, float] = field(default_factory=dict)  # seq -> when its write was sent
-    in_flight_since: float | None = None  # a write was sent and not yet answered
+    sent: dict[int, Sent] = field(default_factory=dict)  # seq -> its write
+    in_flight: Sent | None = None  # a write sent and not yet answered
 
     def predict(self, rows: list[Row], invalid: set[int]) -> Prediction:
         """The answer to writing ``rows``, of which the rows at ``invalid`` break a rule."""
@@ -91,7 +97,7 @@ class Ledger:
             changes=tuple(changes),
         )
 
-    def acknowledge(self, predicted: Prediction, answer: dict[str, Any], sent: float) -> list[str]:
+    def acknowledge(self, predicted: Prediction, answer: dict[str, Any], sent: Sent) -> list[str]:
         """Check a ``PerformanceRecorded`` answer; record its changes. Returns the problems."""
         problems = []
         got = {
@@ -112,10 +118,10 @@ class Ledger:
             )
         for seq, change in enumerate(predicted.changes, start=first):
             self.changes[seq] = change
-            self.sent_at[seq] = sent
+            self.sent[seq] = sent
             self.stored[change.ts] = (change.nav, change.cash_flow)
         self.last_seq = max(self.last_seq, answer["lastSeq"])
-        self.in_flight_since = None
+        self.in_flight = None
         return problems
 
     def superseded(self, seq: int) -> bool:

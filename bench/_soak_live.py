@@ -124,9 +124,10 @@ def performance_handler(
         strategy_id = int(event["strategyId"])
         ledger = ledgers[strategy_id]
         streams[strategy_id].receive(event, ledger)
-        sent = ledger.sent_at.get(event["seq"], ledger.in_flight_since)
+        sent = ledger.sent.get(event["seq"], ledger.in_flight)
         if sent is not None:
-            record("delivery", (now - sent) * 1000)
+            operation = "delivery-bulk" if sent.kind == "write-bulk" else "delivery"
+            record(operation, (now - sent.at) * 1000)
 
     return handle
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bench._soak_ledger import Ledger, Row
+from bench._soak_ledger import Ledger, Row, Sent
 
 RECORD = """
 mutation RecordPerformance($id: ID!, $points: [PerformancePointInput!]!) {
@@ -113,7 +113,7 @@ async def write(
     ledger = writer.ledger
     predicted = ledger.predict(rows, invalid)
     variables = {"id": str(ledger.strategy_id), "points": [r.variables() for r in rows]}
-    sent = ledger.in_flight_since = time.perf_counter()
+    sent = ledger.in_flight = Sent(time.perf_counter(), kind)
     try:
         response = await client.post("/graphql", json={"query": RECORD, "variables": variables})
         body = response.json()
@@ -121,7 +121,7 @@ async def write(
         fail(f"{kind}: {exc!r}")
         return
     finally:
-        record(kind, (time.perf_counter() - sent) * 1000)
+        record(kind, (time.perf_counter() - sent.at) * 1000)
     answer = (body.get("data") or {}).get("recordPerformance") or {}
     if response.status_code != 200 or "errors" in body:
         fail(f"{kind}: HTTP {response.status_code} {body.get('errors')}")

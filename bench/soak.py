@@ -118,6 +118,7 @@ OPERATIONS = [
     "write-invalid",
     "write-revision",
     "delivery",
+    "delivery-bulk",
     "resume",
     "comparison-first",
 ]
@@ -362,6 +363,21 @@ class Outcome:
     channels_after: int
     server_log: dict[str, list[str]] = field(default_factory=dict)  # level -> messages
 
+    @property
+    def comparisons_final(self) -> bool:
+        """Each liveComparison ended on the strategy's last change."""
+        return all(c.last_seq == self.final_seq[c.strategy_id] for c in self.steady.comparisons)
+
+    @property
+    def errors(self) -> int:
+        """Client-side failures, reconciliation faults and server log lines above WARNING."""
+        r = self.reconciliation
+        faults = r.lost + r.duplicated + r.out_of_order + r.gaps + r.unexpected + r.mismatched
+        comparisons = sum(c.went_back for c in self.steady.comparisons)
+        comparisons += 0 if self.comparisons_final else 1
+        logged = sum(len(v) for level, v in self.server_log.items() if level != "WARNING")
+        return len(self.tally.errors) + faults + comparisons + logged
+
 
 def server_log() -> dict[str, list[str]]:
     """The server's log lines (JSON, WARNING and above) by level."""
@@ -481,12 +497,10 @@ def report(args: argparse.Namespace, out: Outcome) -> str:
     queries = sum(tally.count(name) for name in dict.fromkeys(n for n, _ in QUERIES))
     queries += tally.count("Written")
     comparison_events = sum(c.events for c in steady.comparisons)
-    comparisons_final = all(c.last_seq == out.final_seq[c.strategy_id] for c in steady.comparisons)
+    comparisons_final = out.comparisons_final
     went_back = sum(c.went_back for c in steady.comparisons)
-    errors = len(tally.errors) + (0 if r.clean else 1)
-    errors += (0 if comparisons_final else 1) + went_back
+    errors = out.errors
     logged = {level: len(lines) for level, lines in sorted(out.server_log.items())}
-    errors += sum(n for level, n in logged.items() if level != "WARNING")
     lines = [
         "# Soak: queries, writes and subscriptions on one server process",
         "",
@@ -536,14 +550,15 @@ def report(args: argparse.Namespace, out: Outcome) -> str:
         "",
         "## Server process over time (its own /metrics)",
         "",
-        "| t (s) | RSS MB | asyncio tasks | open fds | DB connections out | subscriptions |"
-        " pub/sub channels |",
+        "| t (s) | RSS MB | asyncio tasks | open fds | DB connections open (out) |"
+        " subscriptions | pub/sub channels |",
         "|---|---|---|---|---|---|---|",
     ]
     for at, values in out.samples:
         lines.append(
             f"| {at:.0f} | {values['rss_mb']:.1f} | {values['tasks']:.0f} | {values['fds']:.0f}"
-            f" | {values['checked_out']:.0f} | {values['subscriptions']:.0f} |"
+            f" | {values['pool_open']:.0f} ({values['checked_out']:.0f}) |"
+            f" {values['subscriptions']:.0f} |"
             f" {values['channels']:.0f} |"
         )
     baseline_at, baseline = min(out.samples, key=lambda s: abs(s[0] - 60))
@@ -568,17 +583,21 @@ def report(args: argparse.Namespace, out: Outcome) -> str:
         f" {idle('subscriptions')} | {idle('channels')} | {idle('listeners')} |"
         f" {idle('reconnects')} |",
         "",
-        f"Redis's own count of subscribers to the run's channels afterwards: {out.channels_after}.",
+        f"Redis's own count of subscribers to the run's channels afterwards: {out.channels_after}."
+        " Open fds include the connections the pools open on demand and keep (PostgreSQL's up"
+        " to PERFGRAPH_DB_POOL_SIZE, Redis's): they grow with the peak concurrency reached.",
     ]
-    minutes = sorted({m for m, _ in tally.latencies})
-    first, last = minutes[0], minutes[-1]
+    # The last whole minute (what is recorded after the end, while draining, is not one).
+    first, last = 0, max(int(args.seconds // 60) - 1, 0)
     lines += [
         "",
         f"## Latency by operation: minute {last} against minute {first} (baseline)",
         "",
-        "`delivery`: from sending a write to a subscriber receiving its change; `resume`: from"
-        " subscribing with `afterSeq` to the first replayed change; `comparison-first`: from"
-        " subscribing to liveComparison's first state. Counts are over the whole run.",
+        "`delivery`: from sending a write to a steady subscriber receiving one of its"
+        " changes (`delivery-bulk`: of a bulk write's 100, the later ones waiting for the"
+        " earlier ones); `resume`: from subscribing with `afterSeq` to the first replayed"
+        " change; `comparison-first`: from subscribing to liveComparison's first state."
+        " Counts are over the whole run.",
         "",
         "| operation | count | first p50 ms | first p99 ms | last p50 ms | last p99 ms |"
         " p50 ratio |",
@@ -611,9 +630,12 @@ def main() -> None:
     parser.add_argument("--sample-s", type=float, default=15)
     parser.add_argument("--output", type=Path, default=RESULTS / "soak.md")
     args = parser.parse_args()
-    text_ = report(args, asyncio.run(soak(args)))
+    outcome = asyncio.run(soak(args))
+    text_ = report(args, outcome)
     print(text_)
     args.output.write_text(text_)
+    if outcome.errors:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
