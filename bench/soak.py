@@ -529,7 +529,7 @@ def report(args: argparse.Namespace, out: Outcome) -> str:
         f" connections; left by `complete` {churned.completed}, by closing the connection"
         f" {churned.closed}, by dropping it without a close frame {churned.dropped}.",
         "",
-        f"**Errors: {errors}.** (Client-side failures, reconciliation problems, and the"
+        f"**Errors: {errors}.** (Client-side failures, reconciliation faults, and the"
         f" server's log lines above WARNING. Server log lines by level: {logged or 'none'}.)",
         "",
         "## Reconciliation (every acknowledged change against every subscriber)",
@@ -612,9 +612,25 @@ def report(args: argparse.Namespace, out: Outcome) -> str:
             f" {median(late):.1f} | {p99(late):.1f} | {median(late) / median(early):.2f}x |"
         )
     problems = tally.errors[:10] + r.problems[:10]
-    problems += [f"server {level}: {m}" for level, ms in out.server_log.items() for m in ms[:5]]
+    problems += [
+        f"server {level}: {m}"
+        for level, ms in out.server_log.items()
+        if level != "WARNING"
+        for m in ms[:5]
+    ]
     if problems:
         lines += ["", "## First errors", "", *(f"- `{e}`" for e in problems)]
+    warnings = out.server_log.get("WARNING", [])
+    if warnings:
+        lines += [
+            "",
+            "## Server warnings",
+            "",
+            "`Redis restarted ... forgot N cache versions` on the first request is expected:"
+            " each run starts the benchmark's embedded Redis anew.",
+            "",
+            *(f"- `{m}`" for m in warnings[:10]),
+        ]
     return "\n".join(lines) + "\n"
 
 
