@@ -52,6 +52,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+import psutil
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
@@ -101,6 +102,7 @@ WRITTEN = (
 )
 GAUGES = {  # summed over their labels
     "process_resident_memory_bytes": "rss_mb",
+    "process_cpu_seconds_total": "cpu_s",
     "perfgraph_asyncio_tasks": "tasks",
     "process_open_fds": "fds",
     "perfgraph_db_pool_checked_out": "checked_out",
@@ -110,6 +112,7 @@ GAUGES = {  # summed over their labels
     "perfgraph_pubsub_listeners": "listeners",
     "perfgraph_pubsub_reconnects_total": "reconnects",
 }
+QUERY_OPS = {*(name for name, _ in QUERIES), "Written"}
 OPERATIONS = [
     *dict.fromkeys(name for name, _ in QUERIES),
     "Written",
@@ -244,6 +247,9 @@ async def sample(client: httpx.AsyncClient) -> dict[str, float]:
                 found[GAUGES[item.name]] += item.value
     found["rss_mb"] /= 2**20
     found["pool_open"] = found["pool_idle"] + found["checked_out"]
+    found["load1"] = os.getloadavg()[0]  # the machine's, shared with other work
+    mine = psutil.Process().cpu_times()
+    found["client_cpu_s"] = mine.user + mine.system  # this process: every client
     return found
 
 
@@ -482,6 +488,37 @@ def p99(values: array[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
+Sample = tuple[float, dict[str, float]]
+
+
+def cpu_percent(before: Sample, after: Sample, key: str = "cpu_s") -> float:
+    """A process's CPU use between two samples (100 = one core): the server's, or with
+    ``client_cpu_s`` the clients'."""
+    return (after[1][key] - before[1][key]) / (after[0] - before[0]) * 100
+
+
+def pace(out: Outcome, first: int, last: int) -> list[str]:
+    """Throughput, server CPU and machine load in the two minutes compared: a server that
+    slows down by itself keeps its CPU and does less; one crowded out gets less CPU."""
+    lines = []
+    for minute in (first, last):
+        window = [s for s in out.samples if minute * 60 - 1 <= s[0] <= (minute + 1) * 60 + 1]
+        done = sum(
+            len(v) for (m, op), v in out.tally.latencies.items() if m == minute and op in QUERY_OPS
+        )
+        cpu = clients = float("nan")
+        if len(window) > 1:
+            cpu = cpu_percent(window[0], window[-1])
+            clients = cpu_percent(window[0], window[-1], "client_cpu_s")
+        load1 = statistics.mean(s[1]["load1"] for s in window) if window else float("nan")
+        lines.append(
+            f"Minute {minute}: {done / 60:.0f} queries/s (their clients loop without pause),"
+            f" server CPU {cpu:.0f} %, clients' CPU {clients:.0f} % (one process),"
+            f" machine load average {load1:.1f}."
+        )
+    return [lines[0], "", lines[1]]
+
+
 def command(args: argparse.Namespace) -> str:
     return (
         f"flock /tmp/perfgraph-bench.lock uv run python bench/soak.py --seconds {args.seconds:.0f}"
@@ -551,16 +588,19 @@ def report(args: argparse.Namespace, out: Outcome) -> str:
         "## Server process over time (its own /metrics)",
         "",
         "| t (s) | RSS MB | asyncio tasks | open fds | DB connections open (out) |"
-        " subscriptions | pub/sub channels |",
-        "|---|---|---|---|---|---|---|",
+        " subscriptions | pub/sub channels | server CPU % | machine load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    previous: tuple[float, dict[str, float]] | None = None
     for at, values in out.samples:
+        cpu = f"{cpu_percent(previous, (at, values)):.0f}" if previous else "-"
         lines.append(
             f"| {at:.0f} | {values['rss_mb']:.1f} | {values['tasks']:.0f} | {values['fds']:.0f}"
             f" | {values['pool_open']:.0f} ({values['checked_out']:.0f}) |"
-            f" {values['subscriptions']:.0f} |"
-            f" {values['channels']:.0f} |"
+            f" {values['subscriptions']:.0f} | {values['channels']:.0f} | {cpu} |"
+            f" {values['load1']:.1f} |"
         )
+        previous = (at, values)
     baseline_at, baseline = min(out.samples, key=lambda s: abs(s[0] - 60))
     end = out.samples[-1][1]
     before, after = out.idle
@@ -597,7 +637,10 @@ def report(args: argparse.Namespace, out: Outcome) -> str:
         " changes (`delivery-bulk`: of a bulk write's 100, the later ones waiting for the"
         " earlier ones); `resume`: from subscribing with `afterSeq` to the first replayed"
         " change; `comparison-first`: from subscribing to liveComparison's first state."
-        " Counts are over the whole run.",
+        " Counts are over the whole run. Latencies are as the clients saw them, waits in their"
+        " own event loop included (one Python process runs them all: its CPU below).",
+        "",
+        *pace(out, first, last),
         "",
         "| operation | count | first p50 ms | first p99 ms | last p50 ms | last p99 ms |"
         " p50 ratio |",
