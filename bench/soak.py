@@ -516,7 +516,14 @@ def pace(out: Outcome, first: int, last: int) -> list[str]:
             f" server CPU {cpu:.0f} %, clients' CPU {clients:.0f} % (one process),"
             f" machine load average {load1:.1f}."
         )
-    return [lines[0], "", lines[1]]
+    lines.append(
+        "The queries run in a closed loop and the writes and events at fixed rates, so the"
+        " server's CPU per unit of work is steady when its CPU % and the queries/s move"
+        " together; a server slowing down by itself would keep its CPU % and serve fewer"
+        " queries, one crowded out by other work on the machine gets less CPU (and the"
+        " machine's load average rises)."
+    )
+    return [lines[0], "", lines[1], "", lines[2]]
 
 
 def command(args: argparse.Namespace) -> str:
