@@ -497,33 +497,44 @@ def cpu_percent(before: Sample, after: Sample, key: str = "cpu_s") -> float:
     return (after[1][key] - before[1][key]) / (after[0] - before[0]) * 100
 
 
-def pace(out: Outcome, first: int, last: int) -> list[str]:
-    """Throughput, server CPU and machine load in the two minutes compared: a server that
-    slows down by itself keeps its CPU and does less; one crowded out gets less CPU."""
-    lines = []
-    for minute in (first, last):
+def by_minute(out: Outcome, minutes: int) -> list[str]:
+    """Each whole minute's pace next to its latency: the server shares the machine's cores
+    with PostgreSQL, Redis, the clients and whatever else runs there."""
+    lines = [
+        "| minute | queries/s | server CPU % | clients' CPU % | machine load avg |"
+        " query p50 ms | write p50 ms | delivery p50 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for minute in range(minutes):
         window = [s for s in out.samples if minute * 60 - 1 <= s[0] <= (minute + 1) * 60 + 1]
-        done = sum(
-            len(v) for (m, op), v in out.tally.latencies.items() if m == minute and op in QUERY_OPS
-        )
-        cpu = clients = float("nan")
-        if len(window) > 1:
-            cpu = cpu_percent(window[0], window[-1])
-            clients = cpu_percent(window[0], window[-1], "client_cpu_s")
-        load1 = statistics.mean(s[1]["load1"] for s in window) if window else float("nan")
+        if len(window) < 2:
+            continue
+
+        def of(operations: set[str], minute: int = minute) -> list[float]:
+            return [
+                ms
+                for (m, op), values in out.tally.latencies.items()
+                if m == minute and op in operations
+                for ms in values
+            ]
+
+        queries, writes, deliveries = of(QUERY_OPS), of({"write"}), of({"delivery"})
         lines.append(
-            f"Minute {minute}: {done / 60:.0f} queries/s (their clients loop without pause),"
-            f" server CPU {cpu:.0f} %, clients' CPU {clients:.0f} % (one process),"
-            f" machine load average {load1:.1f}."
+            f"| {minute} | {len(queries) / 60:.0f} | {cpu_percent(window[0], window[-1]):.0f} |"
+            f" {cpu_percent(window[0], window[-1], 'client_cpu_s'):.0f} |"
+            f" {statistics.mean(s[1]['load1'] for s in window):.1f} |"
+            f" {statistics.median(queries) if queries else float('nan'):.1f} |"
+            f" {statistics.median(writes) if writes else float('nan'):.1f} |"
+            f" {statistics.median(deliveries) if deliveries else float('nan'):.1f} |"
         )
-    lines.append(
-        "The queries run in a closed loop and the writes and events at fixed rates, so the"
-        " server's CPU per unit of work is steady when its CPU % and the queries/s move"
-        " together; a server slowing down by itself would keep its CPU % and serve fewer"
-        " queries, one crowded out by other work on the machine gets less CPU (and the"
-        " machine's load average rises)."
-    )
-    return [lines[0], "", lines[1], "", lines[2]]
+    return [
+        *lines,
+        "",
+        "The queries run in a closed loop, the writes and events at fixed rates. A server"
+        " slowing down by itself would keep its CPU % while its latency rose; one crowded out"
+        " by other work on the machine gets less CPU as the machine's load rises, and"
+        " everything it does slows alike.",
+    ]
 
 
 def command(args: argparse.Namespace) -> str:
@@ -647,7 +658,7 @@ def report(args: argparse.Namespace, out: Outcome) -> str:
         " Counts are over the whole run. Latencies are as the clients saw them, waits in their"
         " own event loop included (one Python process runs them all: its CPU below).",
         "",
-        *pace(out, first, last),
+        *by_minute(out, max(int(args.seconds // 60), 1)),
         "",
         "| operation | count | first p50 ms | first p99 ms | last p50 ms | last p99 ms |"
         " p50 ratio |",
