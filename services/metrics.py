@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import weakref
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -25,7 +27,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
 )
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
@@ -219,6 +221,56 @@ class TaskCollector:
         return [GaugeMetricFamily("perfgraph_asyncio_tasks", "Live asyncio tasks.", value=count)]
 
 
+class HasStats(Protocol):
+    def stats(self) -> dict[str, Any]: ...
+
+
+class PubSubCollector:
+    """The process's Redis pub/sub connections (services/pubsub.py), read at scrape time.
+
+    Channels should follow the live subscriptions down to zero when they end; a count that
+    only grows means listeners are not released.
+    """
+
+    def __init__(self) -> None:
+        self._bridges: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def watch(self, bridge: HasStats) -> None:
+        self._bridges.add(bridge)
+
+    def forget(self, bridge: HasStats) -> None:
+        self._bridges.discard(bridge)
+
+    def describe(self) -> Iterable[Metric]:
+        return self._families()
+
+    def collect(self) -> Iterable[Metric]:
+        channels, listeners, reconnects = self._families()
+        stats = [bridge.stats() for bridge in list(self._bridges)]
+        channels.add_metric([], sum(s["channels"] for s in stats))
+        listeners.add_metric([], sum(s["listeners"] for s in stats))
+        reconnects.add_metric([], sum(s["reconnects"] for s in stats))
+        return [channels, listeners, reconnects]
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, CounterMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "perfgraph_pubsub_channels", "Redis channels this process is subscribed to."
+            ),
+            GaugeMetricFamily(
+                "perfgraph_pubsub_listeners",
+                "Local listeners (live topics) on those channels.",
+            ),
+            CounterMetricFamily(
+                "perfgraph_pubsub_reconnects",
+                "Times the pub/sub connection was lost (then re-established and resynced).",
+            ),
+        )
+
+
 DB_POOL = PoolCollector()
 REGISTRY.register(DB_POOL)
 REGISTRY.register(TaskCollector())
+PUBSUB = PubSubCollector()
+REGISTRY.register(PUBSUB)

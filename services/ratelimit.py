@@ -41,20 +41,25 @@ FALLBACKS = Counter(
     "Rate-limit decisions taken in-process because Redis could not be reached",
 )
 
+# Times in microseconds: a key allowed more than 60,000 units a minute spends less than a
+# millisecond per unit, which whole milliseconds would round up to one (and, past 7.2 million
+# a minute, round a whole burst's worth above the capacity, refusing every request). Lua
+# numbers are doubles: exact for integer microseconds since 1970 for another 250 years.
 _GCRA = """
 local emission = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local weight = tonumber(ARGV[3])
 local clock = redis.call('TIME')
-local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
+local now = clock[1] * 1000000 + clock[2]
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 local new_tat = math.ceil(tat + weight * emission)
 local allow_at = new_tat - capacity
 if allow_at > now then
-  return {0, allow_at - now}
+  return {0, math.ceil(allow_at - now)}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, new_tat - now))
+local ttl_ms = math.max(1, math.ceil((new_tat - now) / 1000))
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', ttl_ms)
 return {1, 0}
 """
 
@@ -122,15 +127,15 @@ class RateLimiter:
             FALLBACKS.inc()
             return self._local.hit(key, limit, units)
         try:
-            allowed, retry_ms = await self._script(
-                keys=[key], args=[limit.emission_ms, limit.capacity_ms, units]
+            allowed, retry_us = await self._script(
+                keys=[key], args=[limit.emission_ms * 1000, limit.capacity_ms * 1000, units]
             )
         except RedisError as exc:
             self._redis_down_until = time.monotonic() + self.RETRY_REDIS_AFTER_S
             self._warn(exc)
             FALLBACKS.inc()
             return self._local.hit(key, limit, units)
-        return Decision(bool(allowed), int(retry_ms) / 1000)
+        return Decision(bool(allowed), int(retry_us) / 1_000_000)
 
     def _warn(self, exc: Exception) -> None:
         now = time.monotonic()

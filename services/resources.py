@@ -50,11 +50,13 @@ class Resources:
         if self._pubsub is None:
             name = keys.pubsub_client_name(process_name())
             self._pubsub = PubSubBridge(lambda: dedicated_connection(self.redis, name))
+            metrics.PUBSUB.watch(self._pubsub)
         return self._pubsub
 
     async def close(self) -> None:
         if self._pubsub is not None:
             await self._pubsub.close()
+            metrics.PUBSUB.forget(self._pubsub)
         await self.redis.aclose()
         await self.engine.dispose()
         self.embedded.close()

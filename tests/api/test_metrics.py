@@ -57,6 +57,8 @@ async def test_pool_process_and_task_gauges_are_exported(client: httpx.AsyncClie
     assert samples[("perfgraph_asyncio_tasks", ())] >= 1
     assert samples[("process_resident_memory_bytes", ())] > 0
     assert ("perfgraph_http_requests_in_flight", ()) in samples
+    assert ("perfgraph_pubsub_channels", ()) in samples
+    assert ("perfgraph_pubsub_reconnects_total", ()) in samples
 
 
 async def test_open_subscriptions_are_counted_by_field(resources: Resources) -> None:

@@ -8,11 +8,13 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
-from services import keys
+from services import keys, metrics
+from services.config import Settings
 from services.pubsub import PubSubBridge
-from services.resources import Resources, dedicated_connection
+from services.resources import Resources, dedicated_connection, open_resources
 from tests.redis_clients import kill_pubsub_clients
 from tests.waiting import until
 
@@ -142,3 +144,58 @@ async def test_ten_thousand_subscribe_cycles_leave_nothing_behind(
         return all(count == 0 for _, count in counts)
 
     await until(unsubscribed, "Redis to drop every channel")
+
+
+@pytest.fixture
+def collector(monkeypatch: pytest.MonkeyPatch) -> tuple[metrics.PubSubCollector, CollectorRegistry]:
+    """The pub/sub collector, alone in a registry of its own."""
+    registry = CollectorRegistry()
+    fresh = metrics.PubSubCollector()
+    registry.register(fresh)
+    monkeypatch.setattr(metrics, "PUBSUB", fresh)
+    return fresh, registry
+
+
+async def test_metrics_count_channels_listeners_and_reconnects(
+    resources: Resources,
+    bridge: tuple[PubSubBridge, str],
+    collector: tuple[metrics.PubSubCollector, CollectorRegistry],
+) -> None:
+    pubsub, client_name = bridge
+    watched, registry = collector
+    watched.watch(pubsub)
+
+    def value(name: str) -> float | None:
+        return registry.get_sample_value(name)
+
+    assert value("perfgraph_pubsub_channels") == 0  # nothing listens yet
+    first, second = channel(), channel()
+    one = await pubsub.listen([first, second])
+    two = await pubsub.listen([second])
+    assert value("perfgraph_pubsub_channels") == 2
+    assert value("perfgraph_pubsub_listeners") == 2
+    assert value("perfgraph_pubsub_reconnects_total") == 0
+
+    assert await kill_pubsub_clients(resources.redis, [client_name]) == 1
+    assert (await asyncio.wait_for(one.get(), 10))[0]  # resynced after the reconnect
+    assert value("perfgraph_pubsub_reconnects_total") == 1
+
+    await one.close()
+    assert value("perfgraph_pubsub_channels") == 1
+    assert value("perfgraph_pubsub_listeners") == 1
+    await two.close()
+    assert value("perfgraph_pubsub_channels") == 0
+    assert value("perfgraph_pubsub_listeners") == 0
+
+
+async def test_a_process_reports_its_bridge_until_it_closes(
+    settings: Settings, collector: tuple[metrics.PubSubCollector, CollectorRegistry]
+) -> None:
+    _, registry = collector
+    opened = await open_resources(settings)
+    try:
+        await opened.pubsub.listen([channel()])  # still listening when the process closes
+        assert registry.get_sample_value("perfgraph_pubsub_channels") == 1
+    finally:
+        await opened.close()
+    assert registry.get_sample_value("perfgraph_pubsub_channels") == 0

@@ -34,6 +34,27 @@ async def test_costly_requests_spend_more_units(resources: Resources) -> None:
     assert (await limiter.hit(who, limit, 2)).allowed
 
 
+async def test_a_whole_burst_at_once_under_a_high_limit(resources: Resources) -> None:
+    """Under a millisecond per unit: the burst is still spent exactly, not rounded up."""
+    limiter = RateLimiter(resources.redis)
+    limit = Limit(per_minute=6_000_000, burst=120)  # 10 µs a unit, 1.2 ms of burst
+    who = f"test:{uuid.uuid4().hex}"
+    assert (await limiter.hit(who, limit, 120)).allowed
+    refused = await limiter.hit(who, limit, 120)
+    assert not refused.allowed
+    assert 0 < refused.retry_after_s <= 0.0012
+
+
+async def test_a_key_allowed_millions_of_units_a_minute_is_not_refused(
+    resources: Resources,
+) -> None:
+    limiter = RateLimiter(resources.redis)
+    limit = Limit(per_minute=10_000_000, burst=120)
+    who = f"test:{uuid.uuid4().hex}"
+    decisions = [await limiter.hit(who, limit, 1) for _ in range(200)]
+    assert all(d.allowed for d in decisions)
+
+
 @pytest.mark.parametrize(
     ("cost", "units"), [(0, 1), (1, 1), (1000, 1), (1001, 2), (50_000, 50), (10**9, 120)]
 )
