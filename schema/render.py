@@ -108,7 +108,10 @@ class Renderer:
         variables: Mapping[str, Any] | None,
         operation_name: str | None,
         context: Any,
+        *,
+        use_plan: bool = True,
     ) -> None:
+        """``use_plan=False`` executes every event with graphql-core (to compare)."""
         executor = Executor.build(
             schema._schema,
             _document(query),
@@ -119,7 +122,7 @@ class Renderer:
         if isinstance(executor, list):
             raise executor[0]
         self._executor = executor
-        self._plan = compile_plan(executor)
+        self._plan = compile_plan(executor) if use_plan else None
         self._request_id = getattr(context, "request_id", "-")
 
     @property
