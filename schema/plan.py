@@ -21,13 +21,23 @@ reported exactly as GraphQL reports them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import isfinite
 from operator import attrgetter
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLLeafType,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLString,
     OperationType,
     is_leaf_type,
     is_list_type,
@@ -106,7 +116,10 @@ def _object_fields(
     plan = tuple(fields)
 
     def complete(value: Any) -> dict[str, Any]:
-        return {key: finish(read(value)) for key, read, finish in plan}
+        completed = {}  # a loop, not a comprehension: one frame fewer per object
+        for key, read, finish in plan:
+            completed[key] = finish(read(value))
+        return completed
 
     return complete
 
@@ -156,7 +169,7 @@ def _completion(
         item = _completion(executor, type_.of_type, details)
         return _list(item, nullable)
     if is_leaf_type(type_):
-        return _leaf(type_.coerce_output_value, nullable)
+        return _leaf(type_, nullable)
     if is_object_type(type_):
         assert isinstance(type_, GraphQLObjectType)
         if type_.is_type_of is not None:
@@ -174,7 +187,20 @@ def _completion(
     raise _Unsupported  # an interface or a union: graphql-core resolves the runtime type
 
 
-def _leaf(coerce: Callable[[Any], Any], nullable: bool) -> Complete:
+# graphql-core's own scalars serialise a value of exactly this Python type (a float: a
+# finite one, an int: a 32-bit one) to the value itself: no call needed for those.
+_UNCHANGED: dict[GraphQLScalarType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLFloat: float,
+    GraphQLInt: int,
+}
+
+
+def _leaf(type_: GraphQLLeafType, nullable: bool) -> Complete:
+    coerce = type_.coerce_output_value
+
     def leaf(value: Any) -> Any:
         if value is None and nullable:
             return None
@@ -185,6 +211,27 @@ def _leaf(coerce: Callable[[Any], Any], nullable: bool) -> Complete:
             raise Fallback
         return coerced
 
+    unchanged = _UNCHANGED.get(type_) if isinstance(type_, GraphQLScalarType) else None
+    if unchanged is float:
+
+        def finite_float(value: Any) -> Any:
+            return value if value.__class__ is float and isfinite(value) else leaf(value)
+
+        return finite_float
+    if unchanged is int:
+
+        def int32(value: Any) -> Any:
+            if value.__class__ is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+                return value
+            return leaf(value)
+
+        return int32
+    if unchanged is not None:
+
+        def same(value: Any) -> Any:
+            return value if value.__class__ is unchanged else leaf(value)
+
+        return same
     return leaf
 
 

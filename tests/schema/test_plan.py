@@ -182,3 +182,23 @@ async def test_a_selection_with_resolvers_runs_on_graphql_core() -> None:
     assert orjson.loads(await resolved.render(Reading(value=1.5))) == {
         "data": {"readings": {"value": 1.5, "doubled": 3.0}}
     }
+
+
+@pytest.mark.parametrize(
+    ("seq", "nav"),
+    [(2**40, 1.5), (1, float("nan")), (1, float("inf")), (True, 1.5), (1, 101), (1, True)],
+    ids=["int beyond 32 bits", "nan", "inf", "bool as Int", "int as Float", "bool as Float"],
+)
+async def test_scalars_outside_the_plain_cases_serialise_as_graphql_serialises_them(
+    seq: Any, nav: Any
+) -> None:
+    query = PERFORMANCE % "seq point { nav }"
+    compiled = Renderer(schema, query, {"ids": ["7"]}, None, None)
+    executed = Renderer(schema, query, {"ids": ["7"]}, None, None, use_plan=False)
+    value = PerformanceUpdate(
+        strategy_id=strawberry.ID("7"),
+        seq=seq,
+        kind=ChangeKind.INSERT,
+        point=NavPoint(timestamp=STAMP, nav=nav, cash_flow=0.0),
+    )
+    assert await compiled.render(value) == await executed.render(value)
