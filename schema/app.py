@@ -34,7 +34,12 @@ from schema.multiplex import TopicRegistry
 from schema.reports import download_report
 from schema.response_cache import ResponseCacheMiddleware, dependencies_of
 from schema.schema import schema as default_schema
-from schema.ws import LimitedWebSocketAdapter, LiveTransportWSHandler, authenticate_connection
+from schema.ws import (
+    KeepServerSend,
+    LimitedWebSocketAdapter,
+    LiveTransportWSHandler,
+    authenticate_connection,
+)
 from services.access import NOBODY
 from services.config import Settings, get_settings
 from services.db.migrate import migrate
@@ -182,6 +187,8 @@ def create_app(
         ),
         Middleware(BodySizeLimit, max_bytes=lambda: settings.max_body_bytes),
         Middleware(ResponseCacheMiddleware, path="/graphql", schema=schema),
+        # Innermost: live frames are written through the send seen here (schema/ws.py).
+        Middleware(KeepServerSend),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings

@@ -63,20 +63,28 @@ class SocketSender:
         self._failure: Exception | None = None
 
     def offer(self, delivery: Delivery) -> bool:
-        """Write a delivery now (the topic calls this while the sender is idle)."""
-        if not self.cursor.accept(delivery):
-            return True
+        """Write a delivery now (the topic calls this while the sender is idle).
+
+        Once per delivery and subscriber: ``Cursor.accept`` is spelled out here.
+        """
+        key = delivery.key
+        if key is not None:
+            last = self.cursor.last
+            previous = last.get(key)
+            if previous is not None and delivery.seq <= previous:
+                return True
+            last[key] = delivery.seq
         coro = self.send(self.prefix + str(delivery.payload) + "}")
         try:
-            awaiting = _start(coro)
+            self._pending = (coro, coro.send(None))
+        except StopIteration:
+            return True  # written
         except Exception as exc:  # the connection is gone: the task reports it
             self._failure = exc
-            awaiting = None
-        if awaiting is not _DONE:
-            if self._failure is None:
-                self._pending = (coro, awaiting)
-            self.subscriber.inline = None  # busy until the task has finished this write
-            self.subscriber.wake()
+        # Suspended (the transport is paused) or failed: the task takes over, and the
+        # topic queues behind it until it has finished this write.
+        self.subscriber.inline = None
+        self.subscriber.wake()
         return True
 
     async def run(self) -> None:

@@ -12,7 +12,11 @@ Messages go out as text frames, as the protocol specifies.
 Live subscriptions share their results between subscribers (``schema/multiplex.py``), so
 the transport handler tells an operation's resolver who it is (its id, its raw request)
 and how to send a text frame it has already encoded, through a context variable set while
-strawberry creates the operation's task.
+strawberry creates the operation's task. Those frames go straight to the ASGI ``send`` that
+the app's middleware passes down (kept in the scope by :class:`KeepServerSend`), not through
+Starlette's ``WebSocket.send_text`` and its exception middleware's wrapper around ``send``:
+a live event is written once per subscriber, and those layers cost about as much as the
+rest of perfgraph's own work per delivery.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.websockets import WebSocketDisconnect, WebSocketState
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import (
@@ -50,6 +55,49 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("perfgraph.ws")
 MESSAGE_TOO_BIG = 1009
+SERVER_SEND = "perfgraph.server_send"
+TextSender = Callable[[str], Coroutine[Any, Any, None]]
+
+
+class KeepServerSend:
+    """Keeps a WebSocket's ASGI ``send`` in the connection's scope, for live frames.
+
+    The innermost of the app's middleware: any middleware above it that wraps ``send`` is
+    kept; only Starlette's exception middleware below it, which wraps ``send`` to notice an
+    HTTP response start, is left out.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[SERVER_SEND] = send
+        await self.app(scope, receive, send)
+
+
+def text_sender(websocket: WebSocket) -> TextSender:
+    """Sends text frames on an accepted connection, as ``websocket.send_text`` does.
+
+    Straight through the server's ``send`` when :class:`KeepServerSend` kept it. A frame
+    for a connection that is closed, or closes while it is written, raises
+    WebSocketDisconnect, as Starlette's would for a connection the peer dropped.
+    """
+    send = websocket.scope.get(SERVER_SEND)
+    if send is None:
+        return websocket.send_text
+    connected = WebSocketState.CONNECTED
+
+    async def send_text(text: str) -> None:
+        if websocket.application_state is not connected:
+            raise WebSocketDisconnect(1006)
+        try:
+            await send({"type": "websocket.send", "text": text})
+        except OSError:  # the server's ClientDisconnected
+            websocket.application_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(1006) from None
+
+    return send_text
 
 
 class LimitedWebSocketAdapter(ASGIWebSocketAdapter):
@@ -100,7 +148,7 @@ class OperationSink:
     query: str
     variables: Mapping[str, Any] | None
     operation_name: str | None
-    send_text: Callable[[str], Coroutine[Any, Any, None]]  # raises WebSocketDisconnect
+    send_text: TextSender  # raises WebSocketDisconnect
     topics: TopicRegistry
 
     def frame_prefix(self) -> str:
@@ -138,7 +186,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
             query=payload.get("query") or "",
             variables=variables if isinstance(variables, dict) else None,
             operation_name=payload.get("operationName"),
-            send_text=self.websocket.ws.send_text,  # type: ignore[attr-defined]
+            send_text=text_sender(self.websocket.ws),  # type: ignore[attr-defined]
             topics=self.view.topics,  # type: ignore[attr-defined]
         )
         # The operation's task copies the context variables when strawberry creates it.

@@ -6,6 +6,7 @@ import gc
 from datetime import UTC, datetime
 
 import orjson
+import pytest
 
 from schema.render import Renderer, topic_key
 from schema.schema import schema
@@ -41,8 +42,10 @@ async def test_a_payload_is_the_selection_with_aliases_and_fragments() -> None:
     }
 
 
-async def test_rendering_many_events_keeps_memory_flat() -> None:
-    renderer = Renderer(schema, QUERY, {"ids": ["7"]}, None, None)
+@pytest.mark.parametrize("use_plan", [True, False], ids=["compiled", "graphql-core"])
+async def test_rendering_many_events_keeps_memory_flat(use_plan: bool) -> None:
+    renderer = Renderer(schema, QUERY, {"ids": ["7"]}, None, None, use_plan=use_plan)
+    assert renderer.compiled == use_plan
     await renderer.render(update(0))
     gc.collect()
     before = len(gc.get_objects())
