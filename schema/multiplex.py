@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from services import access
+from services import access, metrics
 from services.access import Principal
 from services.config import Settings
 from services.errors import PerfgraphError, PermissionDenied, ResyncRequired
@@ -60,6 +60,7 @@ class LiveSpec(Generic[T]):
     replay: Callable[[Mapping[str, int], int], Awaitable[list[LiveItem]]] | None = None
     access: LiveAccess | None = None
     snapshot: bool = False  # late joiners first get the latest delivery
+    kind: str = "subscription"  # the subscription field, the metrics' label
 
 
 class Renders(Protocol):
@@ -79,7 +80,7 @@ class Subscriber:
     returns True when it did; otherwise deliveries queue for the subscriber's own task.
     """
 
-    __slots__ = ("_capacity", "_error", "_overflowed", "_queue", "_waiter", "inline")
+    __slots__ = ("_capacity", "_error", "_overflowed", "_queue", "_waiter", "dropped", "inline")
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
@@ -88,6 +89,7 @@ class Subscriber:
         self._overflowed = False
         self._error: BaseException | None = None
         self.inline: Callable[[Delivery], bool] | None = None
+        self.dropped = 0  # deliveries discarded by the last overflow, until the topic counts them
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -95,6 +97,11 @@ class Subscriber:
     @property
     def overflowed(self) -> bool:
         return self._overflowed
+
+    @property
+    def active(self) -> bool:
+        """Still taking deliveries: neither overflowed nor failed."""
+        return not self._overflowed and self._error is None
 
     def push(self, delivery: Delivery) -> bool:
         """Deliver or queue; True when the queue is past half its capacity."""
@@ -105,6 +112,7 @@ class Subscriber:
             return False
         if len(queue) >= self._capacity:
             self._overflowed = True
+            self.dropped = len(queue) + 1
             queue.clear()
         else:
             queue.append(delivery)
@@ -200,6 +208,8 @@ class Topic:
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._task: asyncio.Task[None] | None = None
+        self._delivered = metrics.DELIVERIES.labels(spec.kind)
+        self._dropped = metrics.DROPS.labels(spec.kind, "slow_subscriber")
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._produce(), name="perfgraph-topic")
@@ -227,8 +237,16 @@ class Topic:
                     if self.spec.snapshot:
                         self.last = delivery
                     crowded = False
+                    handed = 0
                     for subscriber in tuple(self.subscribers):
                         crowded |= subscriber.push(delivery)
+                        if subscriber.dropped:
+                            self._dropped.inc(subscriber.dropped)
+                            subscriber.dropped = 0
+                        elif subscriber.active:
+                            handed += 1
+                    if handed:
+                        self._delivered.inc(handed)
                     if crowded:
                         # A burst (a batch of points) must not overflow subscribers that keep
                         # up: let their senders drain before pushing more.
@@ -286,6 +304,7 @@ class TopicRegistry:
         subscriber = Subscriber(self.queue_size)
         if topic.last is not None:
             subscriber.push(topic.last)
+            topic._delivered.inc()
         topic.subscribers.add(subscriber)
         try:
             await asyncio.shield(topic.ready)
