@@ -539,7 +539,7 @@ def by_minute(out: Outcome, minutes: int) -> list[str]:
 
 def command(args: argparse.Namespace) -> str:
     return (
-        f"flock /tmp/perfgraph-bench.lock uv run python bench/soak.py --seconds {args.seconds:.0f}"
+        f"uv run python bench/soak.py --seconds {args.seconds:.0f}"
         f" --clients {args.clients} --writes-per-s {args.writes_per_s:g}"
         f" --strategies {args.strategies} --subscriber-connections"
         f" {args.subscriber_connections} --churn {args.churn}"
