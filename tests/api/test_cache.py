@@ -150,48 +150,48 @@ async def test_a_new_point_recomputes_only_its_strategy_and_is_served_at_once(
     assert len([s for s in sql.statements if "benchmark_prices" in s]) <= 1
 
 
-async def test_fifty_identical_cold_requests_compute_each_value_once(
-    resources: Resources,
-) -> None:
-    """A patient timeout, as below: under this burst a Redis reply can wait past the
-    default for the busy event loop, and the request (correctly) uses PostgreSQL instead."""
-    variables = {"search": await dashboard_strategies(resources)}
+async def fifty_at_once(
+    resources: Resources, variables: dict[str, Any], **headers: str
+) -> tuple[list[httpx.Response], CacheStats]:
+    """Fifty identical requests at once, on resources with a patient cache timeout: under
+    this burst a Redis reply can wait past the default for the busy event loop, and the
+    request would (correctly) use PostgreSQL instead. Returns the responses and the stats."""
     patient = await open_resources(resources.settings.model_copy(update={"cache_timeout_s": 10}))
     transport = httpx.ASGITransport(app=create_app(resources=patient))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://perfgraph.test") as c:
-            responses = await asyncio.gather(*(post(c, variables) for _ in range(50)))
+            responses = await asyncio.gather(*(post(c, variables, **headers) for _ in range(50)))
     finally:
         await patient.close()
+    return list(responses), patient.cache.stats
+
+
+async def test_fifty_identical_cold_requests_compute_each_value_once(
+    resources: Resources,
+) -> None:
+    variables = {"search": await dashboard_strategies(resources)}
+    responses, stats = await fifty_at_once(resources, variables)
     assert all(r.content == responses[0].content for r in responses)
     assert {r.headers["x-cache"] for r in responses} == {"miss", "coalesced"}
     for kind in ("strategy-latest", "strategy-series", "metrics", "comparison"):
-        assert patient.cache.stats.kind(kind).computed == 20
+        assert stats.kind(kind).computed == 20
     # The S&P 500 over each strategy's span (the same span for all 20: computed once)
     for kind in ("benchmark-latest", "benchmark-series"):
-        assert patient.cache.stats.kind(kind).computed <= 1
-    assert patient.cache.stats.redis_errors == 0
+        assert stats.kind(kind).computed <= 1
+    assert stats.redis_errors == 0
 
 
 async def test_fifty_cold_executions_still_compute_each_value_once(resources: Resources) -> None:
     """With the response cache skipped (no-cache) all 50 execute; the values are computed
-    once. A patient timeout: 50 executions at once keep two cores too busy to answer Redis
-    replies within the default, which would (correctly) fall back to PostgreSQL."""
+    once."""
     variables = {"search": await dashboard_strategies(resources)}
-    patient = await open_resources(resources.settings.model_copy(update={"cache_timeout_s": 10}))
-    transport = httpx.ASGITransport(app=create_app(resources=patient))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://perfgraph.test") as c:
-            fresh = {"cache-control": "no-cache"}
-            responses = await asyncio.gather(*(post(c, variables, **fresh) for _ in range(50)))
-    finally:
-        await patient.close()
+    responses, stats = await fifty_at_once(resources, variables, **{"cache-control": "no-cache"})
     assert all(r.content == responses[0].content for r in responses)
     for kind in ("strategy-latest", "strategy-series", "metrics", "comparison"):
-        assert patient.cache.stats.kind(kind).computed == 20
+        assert stats.kind(kind).computed == 20
     for kind in ("benchmark-latest", "benchmark-series"):
-        assert patient.cache.stats.kind(kind).computed <= 1
-    assert patient.cache.stats.redis_errors == 0
+        assert stats.kind(kind).computed <= 1
+    assert stats.redis_errors == 0
 
 
 class Clock:
