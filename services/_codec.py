@@ -19,9 +19,19 @@ import msgpack
 import numpy as np
 import pandas as pd
 
-_ARRAY, _DATETIME, _DATE, _TIMESTAMP, _SERIES, _DATACLASS, _ENUM, _TUPLE, _TIMEDELTA, _INDEX = (
-    range(1, 11)
-)
+(
+    _ARRAY,
+    _DATETIME,
+    _DATE,
+    _TIMESTAMP,
+    _SERIES,
+    _DATACLASS,
+    _ENUM,
+    _TUPLE,
+    _TIMEDELTA,
+    _INDEX,
+    _SAME_INDEX,
+) = range(1, 12)
 _TRUSTED = "services."
 _resolved: dict[str, type] = {}
 
@@ -49,36 +59,49 @@ def _resolve(name: str) -> type:
     return found
 
 
-def _ext(code: int, payload: object) -> msgpack.ExtType:
-    return msgpack.ExtType(code, _pack(payload))
+def _ext(code: int, payload: object, memo: _Memo) -> msgpack.ExtType:
+    return msgpack.ExtType(code, _pack(payload, memo))
 
 
-def _default(obj: Any) -> Any:
+# One encoding or decoding call's indexes, in the order written. A comparison's three series
+# share one index: it is written once, then referred to by its number, and decoded into one
+# DatetimeIndex the series share (as they did when encoded).
+_Memo = list[Any]
+
+
+def _default(memo: _Memo, obj: Any) -> Any:
     if isinstance(obj, np.ndarray):
         data = np.ascontiguousarray(obj)
-        return _ext(_ARRAY, [data.dtype.str, list(data.shape), data.tobytes()])
+        return _ext(_ARRAY, [data.dtype.str, list(data.shape), data.tobytes()], memo)
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, pd.Series):
-        payload: list[Any] = [_stamps(obj.index), obj.to_numpy(), obj.name]
-        return _ext(_SERIES, payload)
+        index = obj.index
+        if not isinstance(index, pd.DatetimeIndex):
+            index = pd.DatetimeIndex(index)
+        payload: list[Any] = [index, obj.to_numpy(), obj.name]
+        return _ext(_SERIES, payload, memo)
     if isinstance(obj, pd.DatetimeIndex):
-        return _ext(_INDEX, _stamps(obj))
+        for number, seen in enumerate(memo):
+            if seen is obj:
+                return _ext(_SAME_INDEX, number, memo)
+        memo.append(obj)  # held, so that no other index can take its id meanwhile
+        return _ext(_INDEX, _stamps(obj), memo)
     if isinstance(obj, pd.Timestamp):
-        return _ext(_TIMESTAMP, [obj.value, obj.unit, _tz(obj.tz)])
+        return _ext(_TIMESTAMP, [obj.value, obj.unit, _tz(obj.tz)], memo)
     if isinstance(obj, datetime):
-        return _ext(_DATETIME, obj.isoformat())
+        return _ext(_DATETIME, obj.isoformat(), memo)
     if isinstance(obj, date):
-        return _ext(_DATE, obj.isoformat())
+        return _ext(_DATE, obj.isoformat(), memo)
     if isinstance(obj, timedelta):
-        return _ext(_TIMEDELTA, [obj.days, obj.seconds, obj.microseconds])
+        return _ext(_TIMEDELTA, [obj.days, obj.seconds, obj.microseconds], memo)
     if isinstance(obj, enum.Enum):
-        return _ext(_ENUM, [_name(type(obj)), obj.value])
+        return _ext(_ENUM, [_name(type(obj)), obj.value], memo)
     if isinstance(obj, tuple):
-        return _ext(_TUPLE, list(obj))
+        return _ext(_TUPLE, list(obj), memo)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         name, fields = _fields(type(obj))
-        return _ext(_DATACLASS, [name, {f: getattr(obj, f) for f in fields}])
+        return _ext(_DATACLASS, [name, {f: getattr(obj, f) for f in fields}], memo)
     raise TypeError(f"cannot cache a value of type {type(obj).__name__}")
 
 
@@ -102,10 +125,15 @@ def _index(
 ) -> pd.DatetimeIndex:
     stamps = np.asarray(i8, dtype=np.int64).view(f"datetime64[{unit}]")
     # One construction in UTC (the stored instants), converted only for another zone.
-    dtype = f"datetime64[{unit}, UTC]" if tz else f"datetime64[{unit}]"
+    dtype = _utc(unit) if tz else stamps.dtype
     options: dict[str, Any] = {"freq": freq} if freq else {}
     index = pd.DatetimeIndex(stamps, dtype=dtype, name=name, **options)
     return index if tz in (None, "UTC") else index.tz_convert(tz)
+
+
+@functools.cache
+def _utc(unit: Any) -> pd.DatetimeTZDtype:
+    return pd.DatetimeTZDtype(unit, tz="UTC")
 
 
 def _array(dtype: str, shape: list[int], raw: bytes) -> np.ndarray[Any, Any]:
@@ -115,8 +143,15 @@ def _array(dtype: str, shape: list[int], raw: bytes) -> np.ndarray[Any, Any]:
     return np.frombuffer(raw, dtype=kind).reshape(shape).copy()
 
 
-def _ext_hook(code: int, data: bytes) -> Any:
-    payload = _unpack(data)
+def _ext_hook(memo: _Memo, code: int, data: bytes) -> Any:
+    payload = _unpack(data, memo)
+    if code == _INDEX:
+        memo.append(_index(*payload))
+        return memo[-1]
+    if code == _SAME_INDEX:
+        if not isinstance(payload, int) or not 0 <= payload < len(memo):
+            raise DecodeError(f"no index {payload!r} before its reference")
+        return memo[payload]
     if code == _ARRAY:
         return _array(*payload)
     if code == _DATETIME:
@@ -128,11 +163,11 @@ def _ext_hook(code: int, data: bytes) -> Any:
     if code == _TIMESTAMP:
         value, unit, tz = payload
         return pd.Timestamp(value, tz=tz).as_unit(unit)
-    if code == _INDEX:
-        return _index(*payload)
     if code == _SERIES:
-        stamps, values, name = payload
-        return pd.Series(values, index=_index(*stamps), name=name)
+        index, values, name = payload
+        if isinstance(index, list):  # written before indexes were shared
+            index = _index(*index)
+        return pd.Series(values, index=index, name=name, copy=False)
     if code == _TUPLE:
         return tuple(payload)
     if code == _ENUM:
@@ -145,24 +180,26 @@ def _ext_hook(code: int, data: bytes) -> Any:
     raise DecodeError(f"unknown extension type {code}")
 
 
-def _pack(obj: object) -> bytes:
-    packed: bytes = msgpack.packb(obj, default=_default, strict_types=True, use_bin_type=True)
+def _pack(obj: object, memo: _Memo) -> bytes:
+    default = functools.partial(_default, memo)
+    packed: bytes = msgpack.packb(obj, default=default, strict_types=True, use_bin_type=True)
     return packed
 
 
-def _unpack(data: bytes) -> Any:
-    return msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
+def _unpack(data: bytes, memo: _Memo) -> Any:
+    hook = functools.partial(_ext_hook, memo)
+    return msgpack.unpackb(data, ext_hook=hook, raw=False, strict_map_key=False)
 
 
 def encode(value: object) -> bytes:
     """Bytes for Redis; raises TypeError for a value the cache cannot hold."""
-    return _pack(value)
+    return _pack(value, [])
 
 
 def decode(data: bytes | str) -> Any:
     """The value back; raises DecodeError (never runs code) for anything unexpected."""
     try:
-        return _unpack(data.encode() if isinstance(data, str) else data)
+        return _unpack(data.encode() if isinstance(data, str) else data, [])
     except DecodeError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, ImportError) as exc:

@@ -105,12 +105,42 @@ def test_values_the_cache_cannot_hold_are_refused() -> None:
 
 
 def test_only_perfgraph_types_are_ever_built() -> None:
-    payload = _codec._pack(["os:system", {"command": "true"}])
+    payload = _codec._pack(["os:system", {"command": "true"}], [])
     evil = msgpack.packb(msgpack.ExtType(6, payload))
     with pytest.raises(_codec.DecodeError, match="refusing"):
         _codec.decode(evil)
     with pytest.raises(_codec.DecodeError):
         _codec.decode(b"\xc1 not msgpack")
-    stale = _codec._pack(["services.series:Latest", {"entity_id": 1, "removed_field": 2}])
+    stale = _codec._pack(["services.series:Latest", {"entity_id": 1, "removed_field": 2}], [])
     with pytest.raises(_codec.DecodeError):
         _codec.decode(msgpack.packb(msgpack.ExtType(6, stale)))
+
+
+def test_an_index_shared_by_several_series_is_stored_once_and_decoded_once() -> None:
+    comparison = compare(STRATEGY, BENCHMARK)
+    shared = comparison.relative.index
+    assert comparison.strategy_index.index is shared  # what compare returns
+    pairs = [pd.Series(np.arange(6.0), index=shared, name=f"s{n}") for n in range(3)]
+    alone = [pd.Series(np.arange(6.0), index=shared.copy(), name=f"s{n}") for n in range(3)]
+    assert len(_codec.encode(pairs)) < len(_codec.encode(alone)) - 2 * 6 * 8
+    back: Any = roundtrip(pairs)
+    assert back[0].index is back[1].index is back[2].index
+    for original, decoded in zip(pairs, back, strict=True):
+        pd.testing.assert_series_equal(decoded, original)
+    with pytest.raises(_codec.DecodeError, match="no index 0"):
+        _codec.decode(msgpack.packb(msgpack.ExtType(11, msgpack.packb(0))))
+    # Equal stamps under another name are another index.
+    renamed = [pairs[0], pd.Series([1.0] * 6, index=shared.rename("day"))]
+    back = roundtrip(renamed)
+    assert back[1].index.name == "day"
+    assert back[0].index.name is None
+    assert same(roundtrip(comparison), comparison)
+
+
+def test_series_written_before_indexes_were_shared_still_decode() -> None:
+    series = pd.Series([1.0, 2.0], index=DAYS[:2], name="x")
+    stamps = [DAYS[:2].asi8, DAYS.unit, "UTC", DAYS[:2].freqstr, None]
+    old = msgpack.packb(  # the old layout: the index inline, as a list
+        msgpack.ExtType(5, _codec._pack([stamps, series.to_numpy(), "x"], [])), use_bin_type=True
+    )
+    pd.testing.assert_series_equal(_codec.decode(old), series)
