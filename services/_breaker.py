@@ -2,8 +2,10 @@
 
 Closed: calls go to Redis, each bounded by ``timeout_s``. A failure or timeout opens the
 breaker: for ``retry_s`` every call fails at once (callers use PostgreSQL), so a dead or
-hung Redis costs one timeout, not one per request. A timeout noticed well after it was due
-(this process was too busy to read the reply) fails only its own call. After ``retry_s`` a
+hung Redis costs one timeout, not one per request. A timeout while this process is too busy
+to read replies (noticed well after it was due, or the event loop slow to come round) fails
+only its own call: under CPU saturation, sending every request to PostgreSQL would make it
+worse. After ``retry_s`` a
 single call probes Redis, running the recovery hooks before its own command (the version
 store forgets the versions it could not update while Redis was unreachable).
 """
@@ -24,6 +26,9 @@ from services.metrics import CACHE_REDIS_AVAILABLE
 log = logging.getLogger("perfgraph.cache")
 T = TypeVar("T")
 Hook = Callable[[], Awaitable[None]]
+# A reply takes a few turns of the event loop to be read (the socket, the parser, the waiting
+# coroutine): when this many turns would not fit in the timeout, the loop is the bottleneck.
+BUSY_TURNS = 8
 
 
 class CacheUnavailable(Exception):
@@ -62,7 +67,7 @@ class Guard:
                         await hook()
                 result = await call()
         except TimeoutError as exc:
-            if probe or not self._loop_was_late(started):
+            if probe or not await self._loop_was_busy(started):
                 self._failed(operation, exc)
             raise CacheUnavailable(operation) from exc
         except (RedisError, OSError) as exc:
@@ -85,10 +90,17 @@ class Guard:
         self.probing = True
         return True
 
-    def _loop_was_late(self, started: float) -> bool:
-        """A timeout noticed well after it was due: this process was too busy to read the
-        reply, which says nothing about Redis. That call uses PostgreSQL; others carry on."""
+    async def _loop_was_busy(self, started: float) -> bool:
+        """A timeout that says nothing about Redis: this process was too busy to read the reply.
+
+        Either the timeout was noticed well after it was due, or one turn of the event loop
+        (everything else ready to run) takes so long that the few turns a reply needs to be
+        read would not fit in the timeout. That call uses PostgreSQL; others carry on."""
         late = self.clock() - started > 2 * self.timeout_s
+        if not late:
+            before = self.clock()
+            await asyncio.sleep(0)
+            late = (self.clock() - before) * BUSY_TURNS > self.timeout_s
         if late:
             self.stats.redis_error("late")
             log.debug("cache call timed out while the event loop was busy")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -162,6 +163,10 @@ async def test_an_undecodable_entry_is_recomputed(resources: Resources) -> None:
     assert compute.batches == [[1]]  # the bad entry was replaced
 
 
+def late_errors() -> float:
+    return REGISTRY.get_sample_value("perfgraph_cache_errors_total", {"kind": "late"}) or 0.0
+
+
 def available() -> float | None:
     return REGISTRY.get_sample_value("perfgraph_cache_redis_available")
 
@@ -208,6 +213,44 @@ async def test_a_hung_redis_costs_one_bounded_wait(resources: Resources) -> None
         results = await asyncio.wait_for(asyncio.gather(*loads), timeout=3)
         assert all(len(r) == 2 for r in results)
         assert cache.stats.redis_errors == 1
+        assert cache.guard.is_open
+    finally:
+        await redis.aclose()
+        server.stop()
+
+
+async def test_a_timeout_while_this_process_is_saturated_does_not_open_the_breaker(
+    resources: Resources,
+) -> None:
+    """CPU-bound work holds the event loop in 30 ms turns, as a saturated process does: the
+    call that times out meanwhile uses PostgreSQL, but the breaker stays closed (sending every
+    request to PostgreSQL would only add load). The same hang on an idle loop opens it."""
+    server = RedisServer()
+    server.start()
+    redis = Redis.from_url(server.url, socket_timeout=5)
+    cache = replica(resources, redis, cache_timeout_s=0.2, cache_retry_s=60)
+    kind, compute = f"t-{uuid.uuid4().hex}", Computation()
+    stop = asyncio.Event()
+
+    async def saturate() -> None:
+        while not stop.is_set():
+            time.sleep(0.03)  # noqa: ASYNC251 - the point: a turn of the loop spent computing
+            await asyncio.sleep(0)
+
+    try:
+        await cache.load_many(kind, items(cache, kind, [1]), compute)
+        late_before = late_errors()
+        server.pause()
+        hog = asyncio.create_task(saturate())
+        try:
+            assert len(await cache.load_many(kind, items(cache, kind, [1, 2]), compute)) == 2
+        finally:
+            stop.set()
+            await hog
+        assert cache.stats.redis_errors >= 1  # the read timed out (and the write after it)
+        assert late_errors() - late_before == cache.stats.redis_errors  # each one "late"
+        assert not cache.guard.is_open
+        await cache.load_many(kind, items(cache, kind, [3]), compute)  # idle loop, still hung
         assert cache.guard.is_open
     finally:
         await redis.aclose()
