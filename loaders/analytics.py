@@ -93,6 +93,9 @@ def cash_spec(options: AnalyticsOptions) -> BenchmarkSpec | None:
     return BenchmarkSpec((BenchmarkLeg(spec.cash_id, symbol, 1.0),), symbol=symbol)
 
 
+Request = tuple[BenchmarkSpec | None, Interval, AnalyticsOptions]  # what follows a subject
+
+
 class Sources:
     """Loads the inputs of a batch: subjects, then what follows their windows."""
 
@@ -101,21 +104,35 @@ class Sources:
         self.benchmarks = benchmarks
 
     async def for_strategies(self, keys: Sequence[AnalyticsKey]) -> list[Inputs]:
+        requests: list[Request] = [(k.benchmark, k.interval, k.options) for k in keys]
+        self._prefetch(requests)
         subjects = await self.strategies.load_many([k.series_key for k in keys])
-        requests = [(k.benchmark, k.interval, k.options) for k in keys]
         return await self._around(subjects, requests)
 
     async def for_benchmarks(self, keys: Sequence[BenchmarkMetricsKey]) -> list[Inputs]:
+        requests: list[Request] = [(None, k.interval, k.options) for k in keys]
+        self._prefetch([(k.benchmark, k.interval, k.options) for k in keys])  # subjects too
         loaded = await self.benchmarks.load_many(
             [BenchmarkReturnsKey(k.benchmark, k.window, k.interval) for k in keys]
         )
         subjects = [followed(s, k.measured_from) for s, k in zip(loaded, keys, strict=True)]
-        return await self._around(subjects, [(None, k.interval, k.options) for k in keys])
+        return await self._around(subjects, requests)
+
+    def _prefetch(self, requests: list[Request]) -> None:
+        """Start loading the latest points of the stored benchmarks a batch follows (and of
+        their cash indices) while its subjects load: the benchmarks' windows need the
+        subjects' returns, their latest points do not, so that round trip leaves the critical
+        path. Only batches that follow a benchmark do it: one batch of latest points then
+        serves them and the cash-only batches (metrics) of the same wave alike."""
+        specs = [spec for b, _, o in requests if b for spec in (b, cash_spec(o)) if spec]
+        ids = sorted({s.legs[0].benchmark_id for s in specs if not s.is_blend})
+        if ids:
+            self.benchmarks.prefetch_latest(ids)
 
     async def _around(
         self,
         subjects: list[WindowedReturns],
-        requests: list[tuple[BenchmarkSpec | None, Interval, AnalyticsOptions]],
+        requests: list[Request],
     ) -> list[Inputs]:
         """Benchmarks over each subject's span, and cash indices over their whole history
         (so that a risk-free return exists before and after the window)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from aiodataloader import DataLoader
 
@@ -64,6 +64,11 @@ class ReturnsByBenchmarkLoader(DataLoader[BenchmarkReturnsKey, WindowedReturns])
         }
         return [results[k] for k in keys]
 
+    def prefetch_latest(self, ids: list[int]) -> None:
+        """Start loading the latest points of stored benchmarks (awaited by the batch that
+        needs them; a failure is raised there, not logged as never retrieved here)."""
+        self.latest.load_many(ids).add_done_callback(_retrieved)
+
     async def _stored(self, keys: list[BenchmarkReturnsKey]) -> list[WindowedReturns]:
         ids = [k.spec.legs[0].benchmark_id for k in keys]
         latest = await self.latest.load_many(ids)
@@ -82,3 +87,8 @@ class ReturnsByBenchmarkLoader(DataLoader[BenchmarkReturnsKey, WindowedReturns])
             resolved = resolve(k.window, last_timestamp(series))
             results.append(windowed(slice_series(series, resolved), k.window, resolved))
         return results
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

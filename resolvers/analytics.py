@@ -83,26 +83,24 @@ async def strategy_metrics(info: Info, record: StrategyRecord, args: Arguments) 
     loaders = info.context.loaders.analytics
     plain = key._replace(benchmark=None)  # the strategy's own metrics ignore the benchmark
     result = await loaders.metrics_by_strategy.load(plain)
-    follow = None
-    if key.benchmark is not None:
-        subject = await loaders.returns_by_strategy.load(key.series_key)
-        follow = BenchmarkMetricsKey(
-            key.benchmark,
-            subject.follow(),
-            key.interval,
-            key.options,
-            subject.window.measured_from,
-        )
-    return Metrics.from_result(result, args.interval, follow)
+    # The benchmark's span follows the strategy's returns: loaded only if its metrics are
+    # asked for (a warm request would otherwise load and window the returns for nothing).
+    return Metrics.from_result(result, args.interval, key if key.benchmark else None)
 
 
-async def benchmark_metrics(info: Info, key: BenchmarkMetricsKey | None) -> BenchmarkMetrics | None:
-    if key is None:
+async def benchmark_metrics(info: Info, key: AnalyticsKey | None) -> BenchmarkMetrics | None:
+    """The benchmark's metrics over the span of the strategy's returns for ``key``."""
+    if key is None or key.benchmark is None:
         return None
-    result = await info.context.loaders.analytics.metrics_by_benchmark.load(key)
+    loaders = info.context.loaders.analytics
+    subject = await loaders.returns_by_strategy.load(key.series_key)
+    follow = BenchmarkMetricsKey(
+        key.benchmark, subject.follow(), key.interval, key.options, subject.window.measured_from
+    )
+    result = await loaders.metrics_by_benchmark.load(follow)
     return BenchmarkMetrics(
-        benchmark=BenchmarkUsed.from_spec(key.benchmark),
-        metrics=Metrics.from_result(result, key.interval),
+        benchmark=BenchmarkUsed.from_spec(follow.benchmark),
+        metrics=Metrics.from_result(result, follow.interval),
     )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import strawberry
 
-from loaders.analytics import BenchmarkMetricsKey
+from loaders.analytics import AnalyticsKey
 from schema.context import Info
 from schema.types.blends import BenchmarkUsed
 from schema.types.common import FloatColumn, Interval, TimestampColumn
@@ -214,7 +214,7 @@ _FLOATS = [
     )
 )
 class Metrics:
-    _follow: strawberry.Private[BenchmarkMetricsKey | None]
+    _benchmark_of: strawberry.Private[AnalyticsKey | None]  # the strategy's, with a benchmark
     window: EffectiveWindow
     methodology: Methodology
     periods: int
@@ -246,12 +246,12 @@ class Metrics:
 
     @classmethod
     def from_result(
-        cls, result: MetricsResult, interval: Interval, follow: BenchmarkMetricsKey | None = None
+        cls, result: MetricsResult, interval: Interval, benchmark_of: AnalyticsKey | None = None
     ) -> Metrics:
         m = result.metrics
         period = m.max_drawdown_period
         return cls(
-            _follow=follow,
+            _benchmark_of=benchmark_of,
             window=EffectiveWindow.from_data(result.window),
             methodology=Methodology.from_pure(m.methodology, interval),
             periods=m.periods,
@@ -270,4 +270,4 @@ class Metrics:
     async def benchmark(self, info: Info) -> BenchmarkMetrics | None:
         from resolvers.analytics import benchmark_metrics
 
-        return await benchmark_metrics(info, self._follow)
+        return await benchmark_metrics(info, self._benchmark_of)

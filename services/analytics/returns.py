@@ -118,7 +118,7 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
         raise ValueError("need at least two dates to infer periods per year")
     seconds = index.asi8 / _TICKS_PER_SECOND[index.unit]
     spacing = np.diff(seconds) / _DAY
-    days = float(np.median(spacing))
+    days = _median(spacing)
     if days < 0.9:
         return TRADING_DAYS_PER_YEAR * TRADING_HOURS_PER_DAY / (days * 24.0)
     for low, high, periods in _FREQUENCY_BANDS:
@@ -127,6 +127,16 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
                 return 365.0
             return periods
     return 365.25 / days
+
+
+def _median(x: FloatArray) -> float:
+    """``np.median`` of a NaN-free array, exactly (the middle value, or the mean of the two
+    middle ones), without its generic machinery: it runs for every metric and comparison."""
+    ordered = np.sort(x)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[mid])
+    return float((ordered[mid - 1] + ordered[mid]) / 2.0)
 
 
 def _weekend_share(seconds: FloatArray) -> float:

@@ -120,6 +120,39 @@ async def test_the_value_cache_alone_leaves_only_the_metadata_statements(
     assert resources.cache.stats.total().computed == before.total().computed
 
 
+METRICS = """
+query($search: String!) {
+  strategies(first: 20, filter: {search: $search}) {
+    nodes { metrics(window: {preset: ONE_YEAR}) { sharpe %s } }
+  }
+}
+"""
+
+
+async def test_cached_metrics_load_no_returns_unless_the_benchmark_metrics_are_asked_for(
+    resources: Resources, client: httpx.AsyncClient
+) -> None:
+    """The benchmark's span follows the strategy's returns: with the metrics in the value
+    cache, the returns are loaded only for a query that asks for the benchmark's metrics."""
+    variables = {"search": await dashboard_strategies(resources)}
+    with_benchmark = {"query": METRICS % "benchmark { metrics { sharpe } }", "variables": variables}
+    cold = await client.post("/graphql", json=with_benchmark)
+    assert all(n["metrics"]["benchmark"]["metrics"]["sharpe"] for n in nodes(cold.json()["data"]))
+    no_cache = {"cache-control": "no-cache"}
+    before = copy.deepcopy(resources.cache.stats)
+    plain = {"query": METRICS % "", "variables": variables}
+    response = await client.post("/graphql", json=plain, headers=no_cache)
+    assert all(n["metrics"]["sharpe"] is not None for n in nodes(response.json()["data"]))
+    assert delta(resources.cache.stats, before, "metrics").hits == 20
+    for kind in ("strategy-latest", "strategy-series"):
+        assert delta(resources.cache.stats, before, kind) == KindStats()
+    before = copy.deepcopy(resources.cache.stats)
+    warm = await client.post("/graphql", json=with_benchmark, headers=no_cache)
+    assert warm.json() == cold.json()
+    assert delta(resources.cache.stats, before, "strategy-series").hits == 20
+    assert delta(resources.cache.stats, before, "benchmark-metrics").computed == 0
+
+
 async def test_a_new_point_recomputes_only_its_strategy_and_is_served_at_once(
     resources: Resources, client: httpx.AsyncClient, gql: GraphQLClient, sql: StatementCounter
 ) -> None:
