@@ -39,10 +39,14 @@ async def test_changes_arrive_in_order_each_once_as_text(
     sid = await create_strategy(resources)
     async with graphql_ws(live_url) as ws:
         sub = await ws.subscribe(PERFORMANCE, {"ids": [str(sid)], "afterSeq": 0})
-        await record(resources, sid, (0, 100.0), (1, 101.0))
+        await record(resources, sid, (0, 100.0))
+        # Once the first change has arrived the subscription is live: a replay started after
+        # the revision below would rightly carry seq 2's point at its revised seq 3 instead.
+        events = await sub.collect(1)
+        await record(resources, sid, (1, 101.0))
         await record(resources, sid, (1, 101.0))  # identical: no change, no event
         await record(resources, sid, (1, 100.5), (2, 102.0))
-        events = await sub.collect(4)
+        events += await sub.collect(3)
         assert ws.binary_frames == 0
     assert seqs(events) == [1, 2, 3, 4]
     changes = [(e["performance"]["kind"], e["performance"]["point"]["nav"]) for e in events]
@@ -111,7 +115,9 @@ async def test_identical_subscriptions_share_one_topic_and_its_bytes(
         registry = topics(app)
 
         async def attached() -> bool:
-            return sum(len(t.subscribers) for t in registry.topics.values()) >= 3
+            # Ready: the third's feed has read where it starts (it replays nothing before).
+            live = registry.topics.values()
+            return sum(len(t.subscribers) for t in live) >= 3 and all(t.ready.done() for t in live)
 
         await until(attached, "three subscribers")
         mine = [k for k in registry.topics if f'"ids":["{sid}"]' in k]
