@@ -32,8 +32,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delivery:
+    """One event as its topic delivers it, shared by all the topic's subscribers.
+
+    Not frozen (never changed all the same): one is made per event, and a frozen
+    dataclass's ``__init__`` costs four times as much.
+    """
+
     key: str | None  # the entity, or None for a whole-state snapshot
     seq: int
     value: object  # the GraphQL object

@@ -30,9 +30,13 @@ REPLAY_PAGE = 1_000
 LISTENER_CAPACITY = 10_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LiveItem:
-    """One thing to deliver: ``key`` names the entity (None: a whole-state snapshot)."""
+    """One thing to deliver: ``key`` names the entity (None: a whole-state snapshot).
+
+    Not frozen (never changed all the same): one is made per event, and a frozen
+    dataclass's ``__init__`` costs four times as much.
+    """
 
     key: str | None
     seq: int
