@@ -90,7 +90,16 @@ class Subscriber:
     returns True when it did; otherwise deliveries queue for the subscriber's own task.
     """
 
-    __slots__ = ("_capacity", "_error", "_overflowed", "_queue", "_waiter", "dropped", "inline")
+    __slots__ = (
+        "_capacity",
+        "_error",
+        "_overflowed",
+        "_queue",
+        "_waiter",
+        "active",
+        "dropped",
+        "inline",
+    )
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
@@ -98,6 +107,7 @@ class Subscriber:
         self._waiter: asyncio.Future[None] | None = None
         self._overflowed = False
         self._error: BaseException | None = None
+        self.active = True  # still taking deliveries: neither overflowed nor failed
         self.inline: Callable[[Delivery], bool] | None = None
         self.dropped = 0  # deliveries discarded by the last overflow, until the topic counts them
 
@@ -108,20 +118,16 @@ class Subscriber:
     def overflowed(self) -> bool:
         return self._overflowed
 
-    @property
-    def active(self) -> bool:
-        """Still taking deliveries: neither overflowed nor failed."""
-        return not self._overflowed and self._error is None
-
     def push(self, delivery: Delivery) -> bool:
         """Deliver or queue; True when the queue is past half its capacity."""
-        if self._overflowed or self._error is not None:
+        if not self.active:
             return False
         queue = self._queue
         if not queue and self.inline is not None and self.inline(delivery):
             return False
         if len(queue) >= self._capacity:
             self._overflowed = True
+            self.active = False
             self.dropped = len(queue) + 1
             queue.clear()
         else:
@@ -131,6 +137,7 @@ class Subscriber:
 
     def fail(self, error: BaseException) -> None:
         self._error = error
+        self.active = False
         self._queue.clear()
         self.wake()
 
