@@ -32,8 +32,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delivery:
+    """One event as its topic delivers it, shared by all the topic's subscribers.
+
+    Not frozen (never changed all the same): one is made per event, and a frozen
+    dataclass's ``__init__`` costs four times as much.
+    """
+
     key: str | None  # the entity, or None for a whole-state snapshot
     seq: int
     value: object  # the GraphQL object
@@ -68,6 +74,10 @@ class Renders(Protocol):
 
     async def render(self, value: object) -> str: ...
 
+    def render_now(self, value: object) -> str | None:
+        """The payload without suspending, or None when only ``render`` can make it."""
+        ...
+
 
 class _Overflow(Exception):
     pass
@@ -80,7 +90,16 @@ class Subscriber:
     returns True when it did; otherwise deliveries queue for the subscriber's own task.
     """
 
-    __slots__ = ("_capacity", "_error", "_overflowed", "_queue", "_waiter", "dropped", "inline")
+    __slots__ = (
+        "_capacity",
+        "_error",
+        "_overflowed",
+        "_queue",
+        "_waiter",
+        "active",
+        "dropped",
+        "inline",
+    )
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
@@ -88,6 +107,7 @@ class Subscriber:
         self._waiter: asyncio.Future[None] | None = None
         self._overflowed = False
         self._error: BaseException | None = None
+        self.active = True  # still taking deliveries: neither overflowed nor failed
         self.inline: Callable[[Delivery], bool] | None = None
         self.dropped = 0  # deliveries discarded by the last overflow, until the topic counts them
 
@@ -98,20 +118,16 @@ class Subscriber:
     def overflowed(self) -> bool:
         return self._overflowed
 
-    @property
-    def active(self) -> bool:
-        """Still taking deliveries: neither overflowed nor failed."""
-        return not self._overflowed and self._error is None
-
     def push(self, delivery: Delivery) -> bool:
         """Deliver or queue; True when the queue is past half its capacity."""
-        if self._overflowed or self._error is not None:
+        if not self.active:
             return False
         queue = self._queue
         if not queue and self.inline is not None and self.inline(delivery):
             return False
         if len(queue) >= self._capacity:
             self._overflowed = True
+            self.active = False
             self.dropped = len(queue) + 1
             queue.clear()
         else:
@@ -121,6 +137,7 @@ class Subscriber:
 
     def fail(self, error: BaseException) -> None:
         self._error = error
+        self.active = False
         self._queue.clear()
         self.wake()
 
@@ -208,6 +225,7 @@ class Topic:
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._task: asyncio.Task[None] | None = None
+        self._crowded = False  # the last inline delivery left a subscriber past half full
         self._delivered = metrics.DELIVERIES.labels(spec.kind)
         self._dropped = metrics.DROPS.labels(spec.kind, "slow_subscriber")
 
@@ -230,24 +248,12 @@ class Topic:
         feed = self.spec.feed()
         try:
             await feed.start()
+            feed.take_inline(self._take)
             self.ready.set_result(None)
             async for batch in feed.batches():
+                self._crowded = False
                 for item in batch:
-                    delivery = await self.deliver(item)
-                    if self.spec.snapshot:
-                        self.last = delivery
-                    crowded = False
-                    handed = 0
-                    for subscriber in tuple(self.subscribers):
-                        crowded |= subscriber.push(delivery)
-                        if subscriber.dropped:
-                            self._dropped.inc(subscriber.dropped)
-                            subscriber.dropped = 0
-                        elif subscriber.active:
-                            handed += 1
-                    if handed:
-                        self._delivered.inc(handed)
-                    if crowded:
+                    if self._fan_out(await self.deliver(item)):
                         # A burst (a batch of points) must not overflow subscribers that keep
                         # up: let their senders drain before pushing more.
                         await asyncio.sleep(0)
@@ -257,6 +263,42 @@ class Topic:
             self.fail(exc)
         finally:
             await feed.close()
+
+    def _take(self, item: LiveItem) -> bool:
+        """An item straight from the pub/sub reader, while the topic's task waits for more.
+
+        Delivered here when it renders without suspending and no subscriber is crowded;
+        otherwise False, and the topic's task delivers it (and whatever follows) itself, as
+        it does every item of a replay. The subscribers' cursors make a repeat harmless.
+        """
+        if self._crowded or self.failed is not None:
+            return False
+        value = self.spec.present(item.value)
+        renderer = self.renderer
+        payload = None
+        if renderer is not None:
+            payload = renderer.render_now(value)
+            if payload is None:
+                return False
+        self._crowded = self._fan_out(Delivery(item.key, item.seq, value, payload))
+        return True
+
+    def _fan_out(self, delivery: Delivery) -> bool:
+        """Push to every subscriber; True when one's queue is past half its capacity."""
+        if self.spec.snapshot:
+            self.last = delivery
+        crowded = False
+        handed = 0
+        for subscriber in tuple(self.subscribers):
+            crowded |= subscriber.push(delivery)
+            if subscriber.dropped:
+                self._dropped.inc(subscriber.dropped)
+                subscriber.dropped = 0
+            elif subscriber.active:
+                handed += 1
+        if handed:
+            self._delivered.inc(handed)
+        return crowded
 
     def fail(self, error: BaseException) -> None:
         self.failed = error

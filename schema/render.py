@@ -132,14 +132,20 @@ class Renderer:
 
     async def render(self, value: object) -> str:
         """The ``next`` payload (``{"data": ..., "errors": [...]}``) for one event."""
+        payload = self.render_now(value)
+        if payload is None:
+            payload = await self._execute(value)
+        return payload
+
+    def render_now(self, value: object) -> str | None:
+        """The payload through the compiled plan; None when graphql-core must execute."""
         if self._plan is not None:
             try:
                 data = self._plan(value)
             except Exception:  # an error to report: graphql-core reports it as GraphQL does
-                pass
-            else:
-                return orjson.dumps({"data": data}).decode()
-        return await self._execute(value)
+                return None
+            return orjson.dumps({"data": data}).decode()
+        return None
 
     async def _execute(self, value: object) -> str:
         executor = self._executor.build_per_event_executor(value)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,19 +30,34 @@ REPLAY_PAGE = 1_000
 LISTENER_CAPACITY = 10_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LiveItem:
-    """One thing to deliver: ``key`` names the entity (None: a whole-state snapshot)."""
+    """One thing to deliver: ``key`` names the entity (None: a whole-state snapshot).
+
+    Not frozen (never changed all the same): one is made per event, and a frozen
+    dataclass's ``__init__`` costs four times as much.
+    """
 
     key: str | None
     seq: int
     value: object
 
 
+Take = Callable[[LiveItem], bool]
+
+
 class Feed(Protocol):
     async def start(self) -> None: ...
     def batches(self) -> AsyncIterator[list[LiveItem]]: ...
     async def close(self) -> None: ...
+
+    def take_inline(self, take: Take) -> None:
+        """Offer ``take`` each item the feed could yield at once, while ``batches`` waits.
+
+        Called in the pub/sub reader's task: ``take`` returns True when it has handled the
+        item (which ``batches`` then never yields), False to have ``batches`` yield it, and
+        everything after it, as usual. Optional for a feed: it may never call ``take``.
+        """
 
 
 class SeqSource(Protocol):
@@ -175,7 +190,13 @@ class BenchmarkSource:
 
 
 class SeqFeed:
-    """A gap-free, duplicate-free, ordered feed of one source's changes (see module docs)."""
+    """A gap-free, duplicate-free, ordered feed of one source's changes (see module docs).
+
+    With :meth:`take_inline`, the next change of an entity (its sequence number one above
+    the last emitted) goes to the taker straight from the pub/sub reader while the feed is
+    idle; anything else (a gap, a resync, a message that does not decode, an item the taker
+    refuses) queues and goes through :meth:`batches`, and everything after it too.
+    """
 
     def __init__(self, resources: Resources, source: SeqSource) -> None:
         self.resources = resources
@@ -183,6 +204,30 @@ class SeqFeed:
         self.replays = 0
         self._listener: Listener | None = None
         self._last: dict[str, int] = {}
+        self._take: Take | None = None
+
+    def take_inline(self, take: Take) -> None:
+        self._take = take
+
+    def _inline(self, data: bytes) -> bool:
+        """A message arrived while the feed was idle: True when handled (or dropped) here."""
+        take = self._take
+        if take is None:
+            return False
+        try:
+            item = self.source.decode(data)
+        except (ValueError, KeyError, TypeError):
+            return False  # batches() logs it
+        key = item.key
+        if key is None:
+            return False
+        last = self._last.get(key, 0)
+        if item.seq <= last:
+            return True  # a duplicate or a stale message, as batches() drops it
+        if item.seq != last + 1 or not take(item):
+            return False
+        self._last[key] = item.seq
+        return True
 
     async def start(self) -> None:
         channels = [self.source.channel(k) for k in self.source.entity_keys()]
@@ -197,7 +242,8 @@ class SeqFeed:
     async def batches(self) -> AsyncIterator[list[LiveItem]]:
         assert self._listener is not None, "start() the feed first"
         while True:
-            resync, messages = await self._listener.get()
+            inline = self._inline if self._take is not None else None
+            resync, messages = await self._listener.get(inline)
             if resync:
                 async for page in self._replay(dict(self._last)):
                     yield page

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from services import keys
 from services.analytics import Rebalance, blend_returns, compare
 from services.benchmarks import BenchmarkRecord
-from services.live import LISTENER_CAPACITY, LiveItem
+from services.live import LISTENER_CAPACITY, LiveItem, Take
 from services.pubsub import Listener
 from services.resources import Resources
 from services.series import (
@@ -147,6 +147,9 @@ class ComparisonFeed:
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
+
+    def take_inline(self, take: Take) -> None:
+        """Never used: every state is computed from PostgreSQL, in the feed's own task."""
 
     async def _compute(self) -> LiveItem:
         self.computations += 1

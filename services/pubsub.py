@@ -37,11 +37,18 @@ from services.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 ConnectionFactory = Callable[[], AbstractConnection]
+Inline = Callable[[bytes], bool]
 _DISCONNECTS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class Listener:
-    """One local consumer of some channels: a bounded queue of raw messages."""
+    """One local consumer of some channels: a bounded queue of raw messages.
+
+    While its consumer waits in :meth:`get` with an ``inline`` handler, a message that
+    arrives to an empty queue goes to that handler directly, in the reader's task (no task
+    switch per message); a handler that returns False, or raises, leaves the message to the
+    queue, and every later message queues behind it until the consumer has taken them.
+    """
 
     def __init__(self, bridge: PubSubBridge, channels: tuple[bytes, ...], capacity: int) -> None:
         self.channels = channels
@@ -51,8 +58,16 @@ class Listener:
         self._queue: deque[bytes] = deque()
         self._resync = False
         self._waiter: asyncio.Future[None] | None = None
+        self._inline: Inline | None = None
 
     def push(self, data: bytes) -> None:
+        inline = self._inline
+        if inline is not None and not self._queue and not self._resync:
+            try:
+                if inline(data):
+                    return
+            except Exception:  # the consumer's own task handles it again, and reports it
+                log.exception("inline pub/sub handler failed; the message is queued")
         if len(self._queue) >= self._capacity:
             # Dropping the backlog keeps memory bounded; the resync re-reads it from the DB.
             self._queue.clear()
@@ -70,14 +85,20 @@ class Listener:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    async def get(self) -> tuple[bool, list[bytes]]:
-        """Wait for messages; returns (resync needed, messages in arrival order)."""
+    async def get(self, inline: Inline | None = None) -> tuple[bool, list[bytes]]:
+        """Wait for messages; returns (resync needed, messages in arrival order).
+
+        ``inline`` takes the messages that arrive while this waits (see the class docs):
+        it returns True for a message it has handled, which ``get`` then never returns.
+        """
         while not self._queue and not self._resync:
             self._waiter = asyncio.get_running_loop().create_future()
+            self._inline = inline
             try:
                 await self._waiter
             finally:
                 self._waiter = None
+                self._inline = None
         return self.take_nowait()
 
     def take_nowait(self) -> tuple[bool, list[bytes]]:

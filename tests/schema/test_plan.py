@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from typing import Any
@@ -202,3 +203,72 @@ async def test_scalars_outside_the_plain_cases_serialise_as_graphql_serialises_t
         point=NavPoint(timestamp=STAMP, nav=nav, cash_flow=0.0),
     )
     assert await compiled.render(value) == await executed.render(value)
+
+
+@strawberry.enum
+class Tone(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+@strawberry.type
+class Node:
+    name: str
+    tone: Tone | None = None
+    parent: Node | None = None
+    children: list[Node] | None = None
+    tags: list[Tone] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class NodeSubscription:
+    @strawberry.subscription
+    async def nodes(self) -> AsyncGenerator[Node, None]:
+        yield Node(name="root")
+
+
+NODES = strawberry.Schema(query=Query, subscription=NodeSubscription)
+NODE_QUERY = """
+subscription { nodes {
+  name tone tags __typename
+  parent { name tone parent { name } }
+  children { name tone tags children { name } }
+} }
+"""
+
+
+NODE_CASES: list[tuple[str, Node, bool]] = [  # (case, event, whether the plan renders it)
+    ("nulls in nullable fields", Node(name="a"), True),
+    ("enums, and a list of them", Node(name="a", tone=Tone.HIGH, tags=[Tone.LOW]), True),
+    (
+        "nested objects, nullable",
+        Node(name="a", parent=Node(name="p", tone=Tone.LOW, parent=Node(name="q"))),
+        True,
+    ),
+    ("an empty list", Node(name="a", children=[]), True),
+    (
+        "a list of objects with lists",
+        Node(name="a", children=[Node(name="c", tags=[Tone.LOW], children=[Node(name="d")])]),
+        True,
+    ),
+    ("an enum's value, not its member", Node(name="a", tone="high"), True),  # type: ignore[arg-type]
+    ("a null in a list of non-null enums", Node(name="a", tags=[None]), False),  # type: ignore[list-item]
+    ("a null in a list of non-null objects", Node(name="a", children=[None]), False),  # type: ignore[list-item]
+    ("a value the enum does not have", Node(name="a", tone="loud"), False),  # type: ignore[arg-type]
+    ("a null in a non-null string", Node(name=None), False),  # type: ignore[arg-type]
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "planned"), [c[1:] for c in NODE_CASES], ids=[c[0] for c in NODE_CASES]
+)
+async def test_nested_objects_lists_and_enums_render_as_graphql_renders_them(
+    value: Node, planned: bool
+) -> None:
+    compiled = Renderer(NODES, NODE_QUERY, None, None, None)
+    executed = Renderer(NODES, NODE_QUERY, None, None, None, use_plan=False)
+    assert compiled.compiled
+    assert (compiled.render_now(value) is not None) == planned  # else graphql-core reports it
+    payload = await compiled.render(value)
+    assert payload == await executed.render(value)
+    assert ("errors" in orjson.loads(payload)) != planned

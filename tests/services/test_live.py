@@ -14,6 +14,7 @@ from services.live import LiveItem, PerformanceSource, SeqFeed
 from services.resources import Resources
 from services.validation import IncomingRow
 from tests.factories import create_strategy
+from tests.waiting import until
 
 DAY = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -91,6 +92,55 @@ async def test_duplicate_and_stale_messages_are_dropped(resources: Resources) ->
         await record_performance(resources, sid, [row(1, 101.0)], source="t")
         assert seqs(await take(batches, 1)) == [2]
         assert feed.replays == 0
+    finally:
+        await batches.aclose()  # type: ignore[attr-defined]
+        await feed.close()
+
+
+async def test_an_idle_feed_hands_over_each_next_change_inline_and_yields_the_rest(
+    resources: Resources,
+) -> None:
+    sid = await create_strategy(resources)
+    feed = SeqFeed(resources, PerformanceSource((sid,)))
+    taken: list[int] = []
+
+    def taker(item: LiveItem) -> bool:
+        taken.append(item.seq)
+        return item.seq != 2  # the taker refuses seq 2: the feed yields it instead
+
+    async def taken_are(*expected: int) -> None:
+        async def check() -> bool:
+            return taken == list(expected)
+
+        await until(check, f"the taker to have {expected}")
+
+    feed.take_inline(taker)
+    await feed.start()
+    batches = feed.batches()
+    try:
+        waiting = asyncio.create_task(take(batches, 1))  # the feed is idle while this waits
+        await record_performance(resources, sid, [row(0, 100.0)], source="t")  # seq 1
+        await taken_are(1)
+        await record_performance(resources, sid, [row(1, 101.0)], source="t")  # seq 2
+        assert seqs(await asyncio.wait_for(waiting, 10)) == [2]
+        await taken_are(1, 2)
+
+        # A gap (a backfill publishes nothing) is never handed over: it is replayed.
+        async with resources.engine.begin() as conn:
+            await copy_rows(conn, BULK_PERFORMANCE, sid, [(DAY - timedelta(days=3), 90.0, 0.0)])
+        replayed = asyncio.create_task(take(batches, 2))
+        await record_performance(resources, sid, [row(2, 102.0)], source="t")  # seq 4
+        assert seqs(await replayed) == [3, 4]
+        assert feed.replays == 1
+
+        # A duplicate is dropped without reaching the taker; the next change is handed over.
+        waiting = asyncio.create_task(take(batches, 1))
+        await events.publish(resources.redis, [events.PerformanceEvent(sid, 4, DAY, 1.0, 0.0)])
+        await record_performance(resources, sid, [row(3, 103.0)], source="t")  # seq 5
+        await taken_are(1, 2, 5)
+        assert not waiting.done()
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
     finally:
         await batches.aclose()  # type: ignore[attr-defined]
         await feed.close()

@@ -119,6 +119,64 @@ async def test_a_listener_that_falls_behind_is_bounded_and_told_to_resync(
     await fast.close()
 
 
+async def test_a_waiting_consumer_takes_messages_inline_until_it_refuses_one(
+    resources: Resources, bridge: tuple[PubSubBridge, str]
+) -> None:
+    pubsub, _ = bridge
+    name = channel()
+    listener = await pubsub.listen([name])
+    witness = await pubsub.listen([name])  # gets each message in the same step
+    taken: list[bytes] = []
+
+    def take(data: bytes) -> bool:
+        taken.append(data)
+        return data != b"refused"
+
+    waiting = asyncio.create_task(listener.get(take))
+    for data in (b"a", b"b", b"refused", b"after"):
+        await resources.redis.publish(name, data)
+    seen: list[bytes] = []
+    while len(seen) < 4:
+        seen += (await asyncio.wait_for(witness.get(), 5))[1]
+    # Taken in the reader's task, never returned; the refused one is returned, and what
+    # followed it queues behind it, unseen by the handler.
+    resync, returned = await asyncio.wait_for(waiting, 5)
+    assert not resync
+    assert returned + listener.take_nowait()[1] == [b"refused", b"after"]
+    assert taken == [b"a", b"b", b"refused"]
+
+    # Not waiting: nothing is taken inline, even by a handler given later.
+    await resources.redis.publish(name, b"queued")
+    assert await asyncio.wait_for(witness.get(), 5) == (False, [b"queued"])
+    assert await asyncio.wait_for(listener.get(take), 5) == (False, [b"queued"])
+    assert taken == [b"a", b"b", b"refused"]
+    await listener.close()
+    await witness.close()
+
+
+async def test_an_inline_handler_that_fails_leaves_the_message_to_the_queue(
+    resources: Resources, bridge: tuple[PubSubBridge, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    pubsub, _ = bridge
+    name = channel()
+    broken = await pubsub.listen([name])
+    other = await pubsub.listen([name])
+
+    def fail(data: bytes) -> bool:
+        raise RuntimeError("a bug in the handler")
+
+    waiting = asyncio.create_task(broken.get(fail))
+    await resources.redis.publish(name, b"m")
+    assert await asyncio.wait_for(waiting, 5) == (False, [b"m"])
+    assert "inline pub/sub handler failed" in caplog.text
+    # The reader goes on: the other listener has the message, and so does the next get().
+    assert await asyncio.wait_for(other.get(), 5) == (False, [b"m"])
+    await resources.redis.publish(name, b"n")
+    assert await asyncio.wait_for(broken.get(fail), 5) == (False, [b"n"])
+    await broken.close()
+    await other.close()
+
+
 async def test_ten_thousand_subscribe_cycles_leave_nothing_behind(
     resources: Resources, bridge: tuple[PubSubBridge, str]
 ) -> None:
