@@ -1,8 +1,10 @@
 """PostgreSQL stopped and started, Redis stopped and started, on servers these tests own.
 
-While PostgreSQL is down, requests fail fast with SERVICE_UNAVAILABLE and readiness is red;
-once it is back the same process serves again, with no restart. While Redis is down,
-queries that do not need it keep working and readiness reports Redis as degraded.
+While PostgreSQL is down, requests that execute fail fast with SERVICE_UNAVAILABLE (a
+response stored before, whose versions are still current, is served from the cache) and
+readiness is red; once it is back the same process serves again, with no restart. While
+Redis is down, queries that do not need it keep working and readiness reports Redis as
+degraded.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import httpx
 import pytest
 
 from schema.app import create_app
-from services.config import Environment, Settings, load_settings
+from services.config import Environment, load_settings
 from services.db.migrate import migrate
 from services.resources import Resources, open_resources
 from tests.conftest import GraphQLClient
@@ -33,13 +35,18 @@ async def serve(resources: Resources) -> AsyncIterator[tuple[httpx.AsyncClient, 
 
 
 @pytest.fixture
-async def own_postgres(settings: Settings) -> AsyncIterator[tuple[OwnPostgres, Resources]]:
-    own = OwnPostgres.start()
+async def own_postgres() -> AsyncIterator[tuple[OwnPostgres, Resources]]:
+    """A PostgreSQL of our own, with a Redis of its own too: each database needs its own
+    Redis (docs/caching.md). Sharing the session's would mix two databases' versions of
+    the same ids (this database's strategy 1 is not the session's), so whether a response
+    is cached here would depend on what earlier tests left there, and values cached here
+    could be served to them."""
+    own, redis = OwnPostgres.start(), OwnRedis.start()
     resources = await open_resources(
         load_settings(
             environment=Environment.TEST,
             database_url=own.url,
-            redis_url=settings.redis_url,
+            redis_url=redis.url,
             db_connect_timeout_s=5,
         )
     )
@@ -49,6 +56,7 @@ async def own_postgres(settings: Settings) -> AsyncIterator[tuple[OwnPostgres, R
     finally:
         await resources.close()
         own.close()
+        redis.close()
 
 
 async def test_postgres_stopped_then_started(own_postgres: tuple[OwnPostgres, Resources]) -> None:
@@ -56,13 +64,20 @@ async def test_postgres_stopped_then_started(own_postgres: tuple[OwnPostgres, Re
     day = datetime(2024, 1, 2, tzinfo=UTC)
     sid = await create_strategy(resources, points=[(day, 100.0, 0.0)])
     query = f'{{ strategy(id: "{sid}") {{ latest {{ value }} }} }}'
+    # A query not answered before: it must execute, and executing needs PostgreSQL.
+    uncached = f'{{ strategy(id: "{sid}") {{ name latest {{ value }} }} }}'
     async for client, gql in serve(resources):
         assert (await gql(query))["strategy"]["latest"]["value"] == 100.0
         assert (await client.get("/readyz")).json()["status"] == "ready"
 
         own.stop()
+        # The response stored before the outage is still current (nothing can be written
+        # while PostgreSQL is down, and Redis holds its versions): it is served as it was.
+        repeated = await client.post("/graphql", json={"query": query, "variables": {}})
+        assert repeated.headers["x-cache"] == "hit"
+        assert repeated.json()["data"]["strategy"]["latest"]["value"] == 100.0
         started = time.monotonic()
-        result = await gql.raw(query)
+        result = await gql.raw(uncached)
         elapsed = time.monotonic() - started
         [error] = result["errors"]
         assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
@@ -82,7 +97,7 @@ async def test_postgres_stopped_then_started(own_postgres: tuple[OwnPostgres, Re
         assert (await client.get("/healthz")).status_code == 200
 
         own.restart()
-        assert (await gql(query))["strategy"]["latest"]["value"] == 100.0
+        assert (await gql(uncached))["strategy"]["latest"]["value"] == 100.0
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.json()
     assert checked_out(resources) == 0
