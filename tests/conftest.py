@@ -24,7 +24,7 @@ async def servers() -> AsyncIterator[TestServers]:
         yield started
     finally:
         await started.drop_database()
-        started.embedded.close()
+        started.close()
 
 
 @pytest.fixture(scope="session")

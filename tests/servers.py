@@ -7,10 +7,12 @@ otherwise embedded servers kept in ``.perfgraph/test``.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -27,6 +29,12 @@ class TestServers:
     redis_url: str
     embedded: EmbeddedServers
     database: str
+    claims: list[IO[bytes]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for claim in self.claims:
+            claim.close()  # releases its lock
+        self.embedded.close()
 
     async def create_database(self) -> None:
         conn = await asyncpg.connect(self.admin_url)
@@ -55,9 +63,13 @@ def start_test_servers() -> TestServers:
     )
     if base.startswith("postgresql://"):
         base = "postgresql+asyncpg://" + base.split("://", 1)[1]
-    redis_url = os.environ.get("PERFGRAPH_REDIS_URL") or start_redis(
-        ROOT / ".perfgraph" / "test", embedded
-    )
+    claims: list[IO[bytes]] = []
+    redis_url = os.environ.get("PERFGRAPH_REDIS_URL")
+    if not redis_url:
+        data_dir = ROOT / ".perfgraph" / "test"
+        redis_url = start_redis(data_dir, embedded)
+        db, claim = _claim_redis_db(data_dir)
+        redis_url, claims = f"{redis_url}?db={db}", [claim]
     database = f"perfgraph_test_{uuid.uuid4().hex[:10]}"
     database_url = make_url(base).set(database=database).render_as_string(hide_password=False)
     return TestServers(
@@ -66,4 +78,23 @@ def start_test_servers() -> TestServers:
         redis_url=redis_url,
         embedded=embedded,
         database=database,
+        claims=claims,
     )
+
+
+def _claim_redis_db(data_dir: Path) -> tuple[int, IO[bytes]]:
+    """A Redis database number no other test session of this checkout is using.
+
+    Test sessions run at once from one checkout share its embedded Redis; each flushes its
+    database at start, and their PostgreSQL databases reuse the same ids: on one Redis
+    database they would read each other's cache entries. The claim is a lock held by the
+    returned open file until it is closed (or the process ends)."""
+    for db in range(16):
+        claim = (data_dir / f"redis-db-{db}.lock").open("wb")
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            claim.close()
+            continue
+        return db, claim
+    raise RuntimeError("sixteen test sessions already use this checkout's embedded Redis")
