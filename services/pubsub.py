@@ -228,6 +228,8 @@ class PubSubBridge:
                 await self._read(conn)
             except _DISCONNECTS as exc:
                 log.warning("Redis pub/sub connection lost (%s); reconnecting", exc)
+            except Exception:  # a bug in what a message runs must not end live updates
+                log.exception("the pub/sub reader failed; reconnecting (subscribers resync)")
             finally:
                 self._drop()
                 await conn.disconnect(nowait=True)
@@ -274,7 +276,8 @@ class PubSubBridge:
         if kind == b"message":
             channel = self._channels.get(reply[1])
             if channel is not None:
-                for listener in channel.listeners:
+                # A copy: a push runs the consumer's inline handler, which may change the set.
+                for listener in tuple(channel.listeners):
                     listener.push(reply[2])
         elif kind == b"subscribe":
             self._confirm(reply[1])

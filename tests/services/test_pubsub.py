@@ -6,6 +6,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -175,6 +176,31 @@ async def test_an_inline_handler_that_fails_leaves_the_message_to_the_queue(
     assert await asyncio.wait_for(broken.get(fail), 5) == (False, [b"n"])
     await broken.close()
     await other.close()
+
+
+async def test_a_bug_in_the_reader_reconnects_and_resyncs_instead_of_ending_live_updates(
+    resources: Resources,
+    bridge: tuple[PubSubBridge, str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pubsub, _ = bridge
+    name = channel()
+    listener = await pubsub.listen([name])
+    handle = pubsub._handle
+
+    def fails_once(reply: list[Any]) -> None:
+        monkeypatch.setattr(pubsub, "_handle", handle)
+        raise RuntimeError("a bug on the reader's path")
+
+    monkeypatch.setattr(pubsub, "_handle", fails_once)
+    await resources.redis.publish(name, b"lost")
+    resync, _ = await asyncio.wait_for(listener.get(), 10)
+    assert resync  # the message the bug swallowed is re-read from the database
+    assert "the pub/sub reader failed" in caplog.text
+    await resources.redis.publish(name, b"after")
+    assert await asyncio.wait_for(listener.get(), 5) == (False, [b"after"])
+    await listener.close()
 
 
 async def test_ten_thousand_subscribe_cycles_leave_nothing_behind(
