@@ -1,4 +1,4 @@
-"""Finding and killing this test run's Redis pub/sub connections (fault injection).
+"""Watching and killing this test run's Redis pub/sub connections (fault injection).
 
 ``CLIENT KILL TYPE pubsub`` would also cut other programs sharing the Redis server, so the
 tests list the pub/sub clients (``CLIENT LIST TYPE pubsub``) and kill those whose name
@@ -7,8 +7,11 @@ says they belong to the given processes: the same fault, limited to what the tes
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 
 from services import keys
@@ -36,3 +39,18 @@ async def kill_pubsub_clients(redis: Redis, names: Iterable[str]) -> int:
 
 def bridge_name(process: str) -> str:
     return keys.pubsub_client_name(process)
+
+
+@contextlib.asynccontextmanager
+async def published(redis: Redis, channel: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """The JSON messages published on ``channel`` while the block runs (and just after)."""
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(channel)
+    await pubsub.get_message(timeout=1.0)
+    received: list[dict[str, Any]] = []
+    try:
+        yield received
+        while message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.3):
+            received.append(orjson.loads(message["data"]))
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]

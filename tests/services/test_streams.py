@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import orjson
 import pytest
 from sqlalchemy import text
 
@@ -26,6 +26,7 @@ from services.streams import (
     quarantine_entry,
 )
 from tests.factories import create_strategy
+from tests.redis_clients import published
 from tests.waiting import until
 
 DAY = datetime(2024, 3, 1, tzinfo=UTC)
@@ -97,20 +98,9 @@ async def stored(resources: Resources, sid: int) -> tuple[int, list[float]]:
         return int(seq.scalar_one()), list(navs.scalars())
 
 
-@contextlib.asynccontextmanager
-async def published(resources: Resources, sid: int) -> AsyncIterator[list[tuple[int, str]]]:
-    """(seq, kind) of the events published for the strategy while the block runs."""
-    pubsub = resources.redis.pubsub()
-    await pubsub.subscribe(keys.performance_channel(sid))
-    await pubsub.get_message(timeout=1.0)
-    received: list[tuple[int, str]] = []
-    try:
-        yield received
-        while message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.3):
-            event = orjson.loads(message["data"])
-            received.append((event["seq"], event["kind"]))
-    finally:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+def kinds(events: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """(seq, kind) of each published event."""
+    return [(e["seq"], e["kind"]) for e in events]
 
 
 async def killed(step: asyncio.Task[int], reached: asyncio.Event) -> None:
@@ -129,7 +119,7 @@ async def test_redelivery_after_a_crash_between_commit_and_ack_is_a_no_op(
     doomed = consumer(resources, doomed_handler, "doomed")
     await doomed.ensure_group()
     await add(resources, handler, point(sid, 0, 100.0))
-    async with published(resources, sid) as events:
+    async with published(resources.redis, keys.performance_channel(sid)) as events:
         await killed(asyncio.create_task(doomed.step(block=False)), doomed_handler.reached)
         assert await pending(resources, handler) == 1
         # A correction is applied meanwhile: applying the first entry again would undo it.
@@ -142,7 +132,7 @@ async def test_redelivery_after_a_crash_between_commit_and_ack_is_a_no_op(
 
     assert (rescuer.applied, rescuer.duplicates) == (0, 1)
     assert await stored(resources, sid) == (2, [100.5])
-    assert events == [(1, "INSERT"), (2, "REVISION")]
+    assert kinds(events) == [(1, "INSERT"), (2, "REVISION")]
     assert await pending(resources, handler) == 0
 
 
@@ -157,13 +147,13 @@ async def test_a_dead_consumers_entry_claimed_by_two_survivors_is_applied_once(
     await resources.redis.xreadgroup(handler.group, "dead", {handler.stream: ">"}, count=10)
     for survivor in survivors:
         survivor.claim_idle_ms = 0  # each may take the entries from the other, too
-    async with published(resources, sid) as events:
+    async with published(resources.redis, keys.performance_channel(sid)) as events:
         await asyncio.gather(*(s.claim() for s in survivors))
 
     assert sum(s.applied for s in survivors) == 2
     assert sum(s.quarantined for s in survivors) == 0
     assert await stored(resources, sid) == (2, [100.0, 101.0])
-    assert events == [(1, "INSERT"), (2, "INSERT")]
+    assert kinds(events) == [(1, "INSERT"), (2, "INSERT")]
     assert await pending(resources, handler) == 0
 
 

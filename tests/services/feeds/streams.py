@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
+from typing import Any
 
-import orjson
 from sqlalchemy import text
 
 from services import keys
 from services.feeds.stream import GROUP
 from services.resources import Resources
+from tests.redis_clients import published
 
 T0 = datetime(2024, 6, 3, 14, 0, tzinfo=UTC)
 
@@ -36,16 +36,6 @@ async def last_seq(resources: Resources, benchmark_id: int) -> int:
         return int((await conn.execute(query, {"id": benchmark_id})).scalar_one())
 
 
-@contextlib.asynccontextmanager
-async def channel(resources: Resources, symbol: str) -> AsyncIterator[list[dict[str, object]]]:
+def channel(resources: Resources, symbol: str) -> AbstractAsyncContextManager[list[dict[str, Any]]]:
     """Messages published on the benchmark's channel while the block runs (and just after)."""
-    pubsub = resources.redis.pubsub()
-    await pubsub.subscribe(keys.benchmark_channel(symbol))
-    await pubsub.get_message(timeout=1.0)
-    received: list[dict[str, object]] = []
-    try:
-        yield received
-        while message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.3):
-            received.append(orjson.loads(message["data"]))
-    finally:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    return published(resources.redis, keys.benchmark_channel(symbol))
