@@ -5,9 +5,9 @@ breaker: for ``retry_s`` every call fails at once (callers use PostgreSQL), so a
 hung Redis costs one timeout, not one per request. A timeout while this process is too busy
 to read replies (noticed well after it was due, or the event loop slow to come round) fails
 only its own call: under CPU saturation, sending every request to PostgreSQL would make it
-worse. After ``retry_s`` a
-single call probes Redis, running the recovery hooks before its own command (the version
-store forgets the versions it could not update while Redis was unreachable).
+worse. After ``retry_s`` a single call probes Redis, running the recovery hooks before its
+own command (the version store forgets the versions it could not update while Redis was
+unreachable).
 """
 
 from __future__ import annotations

@@ -115,9 +115,8 @@ def _tz(tz: Any) -> str | None:
     return None if tz is None else str(tz)
 
 
-def _stamps(index: pd.Index) -> list[Any]:
-    stamps = index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index)
-    return [stamps.asi8, stamps.unit, _tz(stamps.tz), stamps.freqstr, stamps.name]
+def _stamps(index: pd.DatetimeIndex) -> list[Any]:
+    return [index.asi8, index.unit, _tz(index.tz), index.freqstr, index.name]
 
 
 def _index(
