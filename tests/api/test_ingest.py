@@ -182,12 +182,15 @@ mutation($s: String!, $p: [BenchmarkPriceInput!]!) {
 
 
 async def test_benchmark_prices(gql: GraphQLClient) -> None:
-    before = await gql('{ benchmark(symbol: "SPX") { latest { value seq } } }')
-    stamp = datetime(2023, 1, 3, tzinfo=UTC).isoformat()
+    # The benchmark's own sequence number (its latest level's can be lower), and the day after
+    # its latest level: earlier tests may have recorded or revised S&P 500 levels.
+    before = await gql('{ benchmark(symbol: "SPX") { lastSeq latest { timestamp } } }')
+    latest = datetime.fromisoformat(before["benchmark"]["latest"]["timestamp"])
+    stamp = (latest + timedelta(days=1)).isoformat()
     result = await gql(RECORD_PRICES, {"s": "spx", "p": [{"timestamp": stamp, "level": 3824.14}]})
     recorded = result["recordBenchmarkPrices"]
     assert (recorded["symbol"], recorded["inserted"]) == ("SPX", 1)
-    assert recorded["lastSeq"] == before["benchmark"]["latest"]["seq"] + 1
+    assert recorded["lastSeq"] == before["benchmark"]["lastSeq"] + 1
     after = await gql('{ benchmark(symbol: "SPX") { latest { value return } } }')
     assert after["benchmark"]["latest"]["value"] == 3824.14
     blend = await gql(
