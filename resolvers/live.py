@@ -92,7 +92,6 @@ async def performance_updates(
         after=cursors,
         replay=lambda a, limit: source.replay(resources, a, limit),
         access=LiveAccess(resources, info.context.principal, tuple(ids)),
-        kind="performance",
     )
     async for update in live_stream(info, spec):
         yield update
@@ -130,7 +129,6 @@ async def benchmark_ticks(
         key_name=source.key_name,
         after=cursors,
         replay=lambda a, limit: source.replay(resources, a, limit),
-        kind="benchmarkTicks",
     )
     async for tick in live_stream(info, spec):
         yield tick
@@ -170,7 +168,6 @@ async def live_comparison(
         key_name="strategyId",
         access=LiveAccess(resources, info.context.principal, (sid,)),
         snapshot=True,
-        kind="liveComparison",
     )
     async for state in live_stream(info, spec):
         yield state

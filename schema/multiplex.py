@@ -66,7 +66,7 @@ class LiveSpec(Generic[T]):
     replay: Callable[[Mapping[str, int], int], Awaitable[list[LiveItem]]] | None = None
     access: LiveAccess | None = None
     snapshot: bool = False  # late joiners first get the latest delivery
-    kind: str = "subscription"  # the subscription field, the metrics' label
+    kind: str = "subscription"  # the metrics' label: set to the subscription field
 
 
 class Renders(Protocol):
@@ -76,6 +76,11 @@ class Renders(Protocol):
 
     def render_now(self, value: object) -> str | None:
         """The payload without suspending, or None when only ``render`` can make it."""
+        ...
+
+    @property
+    def compiled(self) -> bool:
+        """Whether ``render_now`` can make payloads at all."""
         ...
 
 
@@ -248,7 +253,8 @@ class Topic:
         feed = self.spec.feed()
         try:
             await feed.start()
-            feed.take_inline(self._take)
+            if self.renderer is None or self.renderer.compiled:  # else every one would refuse
+                feed.take_inline(self._take)
             self.ready.set_result(None)
             async for batch in feed.batches():
                 self._crowded = False

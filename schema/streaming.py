@@ -12,6 +12,7 @@ events to strawberry, with the same replay, ordering and resync rules.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncGenerator
 
 from starlette.websockets import WebSocketDisconnect
@@ -24,6 +25,7 @@ from schema.ws import current_operation
 
 
 async def live_stream(info: Info, spec: LiveSpec[T]) -> AsyncGenerator[T, None]:
+    spec = dataclasses.replace(spec, kind=info.field_name)  # the metrics' label
     sink = current_operation()
     if sink is None or not info.context.resources.settings.live_shared:
         async for value in _private(info, spec):

@@ -9,8 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -161,15 +159,6 @@ def is_transient(exc: BaseException) -> bool:
     retry them, never quarantine."""
     if isinstance(translate(exc), ServiceUnavailable | Timeout):
         return True
-    if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate in _RETRY_SQLSTATES or exc.connection_invalidated:
-            return True
-    transient = (
-        OperationalError,
-        InterfaceError,
-        RedisConnectionError,
-        RedisTimeoutError,
-        OSError,
-    )
-    return isinstance(exc, transient)
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True  # a serialization failure or a deadlock: the retry may well succeed
+    return isinstance(exc, OperationalError | InterfaceError | OSError)

@@ -233,7 +233,8 @@ class PubSubCollector:
     """
 
     def __init__(self) -> None:
-        self._bridges: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Weak: a bridge whose resources were never closed (a test's) is not kept alive.
+        self._bridges: weakref.WeakSet[HasStats] = weakref.WeakSet()
 
     def watch(self, bridge: HasStats) -> None:
         self._bridges.add(bridge)

@@ -32,9 +32,8 @@ from services.feeds.store import (
     quarantine_problems,
     store_accepted,
 )
-from services.ingest import Change
+from services.ingest import BENCHMARK, Change, dependency
 from services.resources import Resources
-from services.versions import Dep
 
 CHUNK_ROWS = 2_000
 Progress = Callable[[int, int], None]  # (rows stored so far, rows to store)
@@ -104,7 +103,7 @@ async def store_parsed(
     changes: list[Change] = []
     async with resources.engine.begin() as conn:
         await quarantine_problems(conn, report.symbol, target.source, report.problems)
-    dep = Dep("benchmark", target.benchmark.id)
+    dep = dependency(BENCHMARK, target.benchmark.id)
     async with resources.cache.versions.writing() as write:  # see services/versions.py
         for start in range(0, len(checked.accepted), CHUNK_ROWS):
             chunk = checked.accepted[start : start + CHUNK_ROWS]

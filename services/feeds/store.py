@@ -28,7 +28,7 @@ from services.feeds.checks import (
     jump_threshold,
     missing_sessions_warning,
 )
-from services.ingest import BENCHMARK, Change, apply_rows, quarantine_payloads
+from services.ingest import BENCHMARK, Change, apply_rows, change_events, quarantine_payloads
 from services.validation import IncomingRow, validate_rows
 
 # A backfill publishes only its newest change beyond this: subscribers see the sequence
@@ -171,10 +171,7 @@ async def _record_warnings(
 def tick_events(symbol: str, changes: Sequence[Change]) -> list[events.Event]:
     """The ticks announcing committed changes (the newest only, past PUBLISH_LIMIT)."""
     chosen = list(changes) if len(changes) <= PUBLISH_LIMIT else [max(changes, key=_seq)]
-    return [
-        events.BenchmarkTick(symbol, c.seq, c.ts, c.value, "REVISION" if c.revision else "INSERT")
-        for c in chosen
-    ]
+    return change_events(BENCHMARK, 0, symbol, chosen)  # a tick names its benchmark by symbol
 
 
 async def publish_changes(redis: Redis, symbol: str, changes: Sequence[Change]) -> None:

@@ -30,11 +30,10 @@ from services.feeds.store import (
     store_accepted,
     tick_events,
 )
-from services.ingest import Change, Kind
+from services.ingest import BENCHMARK, Change, Kind, dependency
 from services.resources import Resources, process_name
 from services.streams import Batch, StreamConsumer, StreamEntry, apply_once
 from services.validation import IncomingRow
-from services.versions import Dep
 
 GROUP = keys.market_data_group()
 UNKNOWN = "?"  # the quarantine entity of entries that name no benchmark
@@ -126,7 +125,7 @@ class MarketDataStream:
 
     async def apply(self, batch: Batch, entries: Sequence[StreamEntry]) -> None:
         rows, found = await self._usable(batch.conn, entries)
-        await batch.depend([Dep("benchmark", found[s].id) for s in rows])
+        await batch.depend([dependency(BENCHMARK, found[s].id) for s in rows])
         feeds = await ensure_feeds(batch.conn, [found[s].id for s in rows], "stream", self.stream)
         now = self.now or datetime.now(UTC)
         for symbol in sorted(rows):  # a fixed order: concurrent batches lock benchmarks alike
@@ -139,7 +138,7 @@ class MarketDataStream:
                 source=self.source,
                 now=now,
             )
-            batch.committed(Dep("benchmark", benchmark.id), report.last_seq)
+            batch.committed(dependency(BENCHMARK, benchmark.id), report.last_seq)
             batch.publish(tick_events(symbol, changes))
             batch.after_commit(partial(count_rows, symbol, "stream", report))
 
