@@ -12,8 +12,9 @@ import dataclasses
 import enum
 import functools
 import importlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 import numpy as np
@@ -59,54 +60,136 @@ def _resolve(name: str) -> type:
     return found
 
 
-def _ext(code: int, payload: object, memo: _Memo) -> msgpack.ExtType:
-    return msgpack.ExtType(code, _pack(payload, memo))
-
-
 # One encoding or decoding call's indexes, in the order written. A comparison's three series
 # share one index: it is written once, then referred to by its number, and decoded into one
 # DatetimeIndex the series share (as they did when encoded).
 _Memo = list[Any]
 
 
-def _default(memo: _Memo, obj: Any) -> Any:
-    if isinstance(obj, np.ndarray):
-        data = np.ascontiguousarray(obj)
-        return _ext(_ARRAY, [data.dtype.str, list(data.shape), data.tobytes()], memo)
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, pd.Series):
-        index = obj.index
-        if not isinstance(index, pd.DatetimeIndex):
-            index = pd.DatetimeIndex(index)
-        payload: list[Any] = [index, obj.to_numpy(), obj.name]
-        return _ext(_SERIES, payload, memo)
-    if isinstance(obj, pd.DatetimeIndex):
-        for number, seen in enumerate(memo):
-            if seen is obj:
-                return _ext(_SAME_INDEX, number, memo)
-        memo.append(obj)  # held, so that no other index can take its id meanwhile
-        return _ext(_INDEX, _stamps(obj), memo)
-    if isinstance(obj, pd.Timestamp):
-        return _ext(_TIMESTAMP, [obj.value, obj.unit, _tz(obj.tz)], memo)
-    if isinstance(obj, datetime):
-        return _ext(_DATETIME, obj.isoformat(), memo)
-    if isinstance(obj, date):
-        return _ext(_DATE, obj.isoformat(), memo)
-    if isinstance(obj, timedelta):
-        return _ext(_TIMEDELTA, [obj.days, obj.seconds, obj.microseconds], memo)
-    if isinstance(obj, enum.Enum):
-        return _ext(_ENUM, [_name(type(obj)), obj.value], memo)
-    if isinstance(obj, tuple):
-        return _ext(_TUPLE, list(obj), memo)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        name, fields = _fields(type(obj))
-        return _ext(_DATACLASS, [name, {f: getattr(obj, f) for f in fields}], memo)
+class _Encoder:
+    """One :func:`encode` call: its indexes, and a packer per nesting depth (an extension's
+    payload is packed while its parent is being packed; a packer per call would allocate its
+    buffer for every one of the hundreds of values in an analytics result)."""
+
+    __slots__ = ("_depth", "_packers", "memo")
+
+    def __init__(self) -> None:
+        self.memo: _Memo = []
+        self._packers: list[msgpack.Packer] = []
+        self._depth = 0
+
+    def pack(self, obj: object) -> bytes:
+        depth = self._depth
+        if depth == len(self._packers):
+            self._packers.append(
+                msgpack.Packer(
+                    default=self.default, strict_types=True, use_bin_type=True, buf_size=4096
+                )
+            )
+        self._depth = depth + 1
+        try:
+            packed: bytes = self._packers[depth].pack(obj)
+        finally:
+            self._depth = depth
+        return packed
+
+    def default(self, obj: Any) -> Any:
+        cls = type(obj)
+        encoder = _ENCODERS.get(cls) or _encoder_for(cls)
+        return encoder(self, obj)
+
+    def ext(self, code: int, payload: object) -> msgpack.ExtType:
+        return msgpack.ExtType(code, self.pack(payload))
+
+
+_Encode = Callable[[_Encoder, Any], Any]
+
+
+def _array(e: _Encoder, obj: np.ndarray[Any, Any]) -> msgpack.ExtType:
+    data = np.ascontiguousarray(obj)
+    return e.ext(_ARRAY, [data.dtype.str, list(data.shape), data.tobytes()])
+
+
+def _scalar(e: _Encoder, obj: np.generic) -> Any:
+    return obj.item()
+
+
+def _series(e: _Encoder, obj: pd.Series) -> msgpack.ExtType:
+    index = obj.index
+    if not isinstance(index, pd.DatetimeIndex):
+        index = pd.DatetimeIndex(index)
+    payload: list[Any] = [index, obj.to_numpy(), obj.name]
+    return e.ext(_SERIES, payload)
+
+
+def _datetime_index(e: _Encoder, obj: pd.DatetimeIndex) -> msgpack.ExtType:
+    for number, seen in enumerate(e.memo):  # a handful per value: a scan is cheapest
+        if seen is obj:
+            return e.ext(_SAME_INDEX, number)
+    e.memo.append(obj)  # held, so that no other index can take its id meanwhile
+    return e.ext(_INDEX, _stamps(obj))
+
+
+def _timestamp(e: _Encoder, obj: pd.Timestamp) -> msgpack.ExtType:
+    return e.ext(_TIMESTAMP, [obj.value, obj.unit, _tz(obj.tz)])
+
+
+def _datetime(e: _Encoder, obj: datetime) -> msgpack.ExtType:
+    return e.ext(_DATETIME, obj.isoformat())
+
+
+def _date(e: _Encoder, obj: date) -> msgpack.ExtType:
+    return e.ext(_DATE, obj.isoformat())
+
+
+def _timedelta(e: _Encoder, obj: timedelta) -> msgpack.ExtType:
+    return e.ext(_TIMEDELTA, [obj.days, obj.seconds, obj.microseconds])
+
+
+def _enum(e: _Encoder, obj: enum.Enum) -> msgpack.ExtType:
+    return e.ext(_ENUM, [_name(type(obj)), obj.value])
+
+
+def _tuple(e: _Encoder, obj: tuple[Any, ...]) -> msgpack.ExtType:
+    return e.ext(_TUPLE, list(obj))
+
+
+def _dataclass(e: _Encoder, obj: Any) -> msgpack.ExtType:
+    name, fields = _fields(obj.__class__)
+    return e.ext(_DATACLASS, [name, {f: getattr(obj, f) for f in fields}])
+
+
+def _refuse(e: _Encoder, obj: Any) -> Any:
     raise TypeError(f"cannot cache a value of type {type(obj).__name__}")
 
 
+# Most specific first: a Timestamp is a datetime, a datetime is a date.
+_KINDS: list[tuple[type, _Encode]] = [
+    (np.ndarray, _array),
+    (np.generic, _scalar),
+    (pd.Series, _series),
+    (pd.DatetimeIndex, _datetime_index),
+    (pd.Timestamp, _timestamp),
+    (datetime, _datetime),
+    (date, _date),
+    (timedelta, _timedelta),
+    (enum.Enum, _enum),
+    (tuple, _tuple),
+]
+_ENCODERS: dict[type, _Encode] = {}
+
+
+def _encoder_for(cls: type) -> _Encode:
+    """How values of ``cls`` are written, found once per type."""
+    found = next((encode for kind, encode in _KINDS if issubclass(cls, kind)), None)
+    if found is None:
+        found = _dataclass if dataclasses.is_dataclass(cls) else _refuse
+    _ENCODERS[cls] = found
+    return found
+
+
 @functools.cache
-def _fields(cls: type) -> tuple[str, tuple[str, ...]]:
+def _fields(cls: Any) -> tuple[str, tuple[str, ...]]:
     """A dataclass's stored name and the fields its constructor takes."""
     return _name(cls), tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
@@ -135,70 +218,87 @@ def _utc(unit: Any) -> pd.DatetimeTZDtype:
     return pd.DatetimeTZDtype(unit, tz="UTC")
 
 
-def _array(dtype: str, shape: list[int], raw: bytes) -> np.ndarray[Any, Any]:
+class _Decoder:
+    """One :func:`decode` call: the indexes decoded so far, in the order written."""
+
+    __slots__ = ("memo",)
+
+    def __init__(self) -> None:
+        self.memo: _Memo = []
+
+    def unpack(self, data: bytes) -> Any:
+        return msgpack.unpackb(data, ext_hook=self.hook, raw=False, strict_map_key=False)
+
+    def hook(self, code: int, data: bytes) -> Any:
+        build = _BUILDERS.get(code)
+        if build is None:
+            raise DecodeError(f"unknown extension type {code}")
+        return build(self, self.unpack(data))
+
+
+def _new_index(d: _Decoder, payload: Any) -> pd.DatetimeIndex:
+    index = _index(*payload)
+    d.memo.append(index)
+    return index
+
+
+def _same_index(d: _Decoder, payload: Any) -> pd.DatetimeIndex:
+    if not isinstance(payload, int) or not 0 <= payload < len(d.memo):
+        raise DecodeError(f"no index {payload!r} before its reference")
+    return cast(pd.DatetimeIndex, d.memo[payload])
+
+
+def _new_array(d: _Decoder, payload: Any) -> np.ndarray[Any, Any]:
+    dtype, shape, raw = payload
     kind = np.dtype(dtype)
     if kind.hasobject:
         raise DecodeError("object arrays are not cached")
     return np.frombuffer(raw, dtype=kind).reshape(shape).copy()
 
 
-def _ext_hook(memo: _Memo, code: int, data: bytes) -> Any:
-    payload = _unpack(data, memo)
-    if code == _INDEX:
-        memo.append(_index(*payload))
-        return memo[-1]
-    if code == _SAME_INDEX:
-        if not isinstance(payload, int) or not 0 <= payload < len(memo):
-            raise DecodeError(f"no index {payload!r} before its reference")
-        return memo[payload]
-    if code == _ARRAY:
-        return _array(*payload)
-    if code == _DATETIME:
-        return datetime.fromisoformat(payload)
-    if code == _DATE:
-        return date.fromisoformat(payload)
-    if code == _TIMEDELTA:
-        return timedelta(*payload)
-    if code == _TIMESTAMP:
-        value, unit, tz = payload
-        return pd.Timestamp(value, tz=tz).as_unit(unit)
-    if code == _SERIES:
-        index, values, name = payload
-        if isinstance(index, list):  # written before indexes were shared
-            index = _index(*index)
-        return pd.Series(values, index=index, name=name, copy=False)
-    if code == _TUPLE:
-        return tuple(payload)
-    if code == _ENUM:
-        return _resolve(payload[0])(payload[1])
-    if code == _DATACLASS:
-        cls = _resolve(payload[0])
-        if not dataclasses.is_dataclass(cls):
-            raise DecodeError(f"{payload[0]!r} is not a dataclass")
-        return cls(**payload[1])
-    raise DecodeError(f"unknown extension type {code}")
+def _new_timestamp(d: _Decoder, payload: Any) -> pd.Timestamp:
+    value, unit, tz = payload
+    return pd.Timestamp(value, tz=tz).as_unit(unit)
 
 
-def _pack(obj: object, memo: _Memo) -> bytes:
-    default = functools.partial(_default, memo)
-    packed: bytes = msgpack.packb(obj, default=default, strict_types=True, use_bin_type=True)
-    return packed
+def _new_series(d: _Decoder, payload: Any) -> pd.Series:
+    index, values, name = payload
+    if isinstance(index, list):  # written before indexes were shared
+        index = _index(*index)
+    return pd.Series(values, index=index, name=name, copy=False)
 
 
-def _unpack(data: bytes, memo: _Memo) -> Any:
-    hook = functools.partial(_ext_hook, memo)
-    return msgpack.unpackb(data, ext_hook=hook, raw=False, strict_map_key=False)
+def _new_dataclass(d: _Decoder, payload: Any) -> Any:
+    cls = _resolve(payload[0])
+    if not dataclasses.is_dataclass(cls):
+        raise DecodeError(f"{payload[0]!r} is not a dataclass")
+    return cls(**payload[1])
+
+
+_BUILDERS: dict[int, Callable[[_Decoder, Any], Any]] = {
+    _INDEX: _new_index,
+    _SAME_INDEX: _same_index,
+    _ARRAY: _new_array,
+    _DATETIME: lambda d, payload: datetime.fromisoformat(payload),
+    _DATE: lambda d, payload: date.fromisoformat(payload),
+    _TIMEDELTA: lambda d, payload: timedelta(*payload),
+    _TIMESTAMP: _new_timestamp,
+    _SERIES: _new_series,
+    _TUPLE: lambda d, payload: tuple(payload),
+    _ENUM: lambda d, payload: _resolve(payload[0])(payload[1]),
+    _DATACLASS: _new_dataclass,
+}
 
 
 def encode(value: object) -> bytes:
     """Bytes for Redis; raises TypeError for a value the cache cannot hold."""
-    return _pack(value, [])
+    return _Encoder().pack(value)
 
 
 def decode(data: bytes | str) -> Any:
     """The value back; raises DecodeError (never runs code) for anything unexpected."""
     try:
-        return _unpack(data.encode() if isinstance(data, str) else data, [])
+        return _Decoder().unpack(data.encode() if isinstance(data, str) else data)
     except DecodeError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, ImportError) as exc:

@@ -105,13 +105,13 @@ def test_values_the_cache_cannot_hold_are_refused() -> None:
 
 
 def test_only_perfgraph_types_are_ever_built() -> None:
-    payload = _codec._pack(["os:system", {"command": "true"}], [])
+    payload = _codec.encode(["os:system", {"command": "true"}])
     evil = msgpack.packb(msgpack.ExtType(6, payload))
     with pytest.raises(_codec.DecodeError, match="refusing"):
         _codec.decode(evil)
     with pytest.raises(_codec.DecodeError):
         _codec.decode(b"\xc1 not msgpack")
-    stale = _codec._pack(["services.series:Latest", {"entity_id": 1, "removed_field": 2}], [])
+    stale = _codec.encode(["services.series:Latest", {"entity_id": 1, "removed_field": 2}])
     with pytest.raises(_codec.DecodeError):
         _codec.decode(msgpack.packb(msgpack.ExtType(6, stale)))
 
@@ -141,6 +141,6 @@ def test_series_written_before_indexes_were_shared_still_decode() -> None:
     series = pd.Series([1.0, 2.0], index=DAYS[:2], name="x")
     stamps = [DAYS[:2].asi8, DAYS.unit, "UTC", DAYS[:2].freqstr, None]
     old = msgpack.packb(  # the old layout: the index inline, as a list
-        msgpack.ExtType(5, _codec._pack([stamps, series.to_numpy(), "x"], [])), use_bin_type=True
+        msgpack.ExtType(5, _codec.encode([stamps, series.to_numpy(), "x"])), use_bin_type=True
     )
     pd.testing.assert_series_equal(_codec.decode(old), series)
