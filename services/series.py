@@ -1,11 +1,12 @@
 """Bucketed, time-weighted series straight from SQL: one statement for many series.
 
-Each request is (entity id, resolved window, interval). The statement takes the anchor (the
-last row at or before the window's start) plus the window's rows, computes every row's
-log growth ``ln((value_t - cash_flow_t) / value_{t-1})``, and groups rows into buckets
-(``date_trunc`` in UTC), keeping the last value of each bucket and the summed log growth.
-Python then only exponentiates and cumulates: no raw rows are loaded for bucketed intervals,
-and each series arrives as one row of arrays (decoded by the driver, not row by row).
+Each request is (entity id, resolved window, interval). Per request, the statement reads the
+window's rows in bucket order, takes each row's log growth ``ln((value_t - cash_flow_t) /
+value_{t-1})`` (the first row's previous value is the anchor: the last row at or before the
+window's start), and groups rows into buckets, keeping the last value and timestamp of each
+bucket with its summed log growth and flows. Python then only exponentiates and cumulates:
+no raw rows are loaded for bucketed intervals, and each series arrives as one row of binary
+columns (PostgreSQL's big-endian send format, read by numpy without a Python object per value).
 """
 
 from __future__ import annotations
@@ -108,46 +109,88 @@ PERFORMANCE = SeriesTable("performance_points", "strategy_id", "nav", "cash_flow
 BENCHMARK = SeriesTable("benchmark_prices", "benchmark_id", "level", "0::float8")
 
 
+# Fixed-length buckets are bins of a stride (``date_bin``) counted from a Monday at midnight
+# UTC, so that 7-day bins are ISO weeks; a 1 µs stride puts every row in a bucket of its own
+# (RAW). Calendar buckets (no stride) are ``date_trunc`` of the unit on the UTC wall clock
+# (less than half the cost of ``date_trunc(unit, ts, 'UTC')``, which looks the zone up per row).
+_STRIDES: dict[Interval, timedelta | None] = {
+    Interval.RAW: timedelta(microseconds=1),
+    Interval.MINUTE: timedelta(minutes=1),
+    Interval.HOUR: timedelta(hours=1),
+    Interval.DAY: timedelta(days=1),
+    Interval.WEEK: timedelta(days=7),
+    Interval.MONTH: None,
+}
+
+
 def _statement(t: SeriesTable) -> str:
+    """One row per request: its buckets as four binary columns, newest bucket first.
+
+    Per request (a LATERAL subquery), one sort of the window's rows, newest first by (bucket,
+    ts), serves the window pass, the grouping and the aggregation in order. In that order
+    ``lead`` is the previous row in time (the anchor for the oldest row) and ``lag`` the next
+    one, whose bucket tells whether a row is its bucket's last. Each bucket's log growth and
+    flows are summed newest first, the order earlier versions summed them in: the numbers are
+    the same to the last bit. The window's frame is ROWS only because lag and lead ignore
+    frames: it spares the default RANGE frame's peer tracking. Columns are concatenated
+    ``timestamptz_send`` / ``float8send`` values (big-endian int64 microseconds since
+    2000-01-01, float8): exact, and read by ``np.frombuffer``. An empty window gives NULLs."""
     return f"""
-WITH keys AS (
-  SELECT * FROM unnest(CAST(:ids AS int[]), CAST(:afters AS timestamptz[]),
-                       CAST(:untils AS timestamptz[]), CAST(:units AS text[]))
-       WITH ORDINALITY AS k(entity_id, after_ts, until_ts, unit, key_no)
-), rows AS (
-  SELECT k.key_no, k.unit, r.ts, r.value, r.flow, r.is_anchor,
-         lag(r.value) OVER (PARTITION BY k.key_no ORDER BY r.ts) AS prev_value
-  FROM keys k
-  CROSS JOIN LATERAL (
-    (SELECT ts, {t.value} AS value, {t.flow} AS flow, true AS is_anchor FROM {t.name}
-      WHERE {t.key} = k.entity_id AND k.after_ts IS NOT NULL AND ts <= k.after_ts
-      ORDER BY ts DESC LIMIT 1)
-    UNION ALL
-    (SELECT ts, {t.value}, {t.flow}, false FROM {t.name}
-      WHERE {t.key} = k.entity_id
-        AND ts > coalesce(k.after_ts, '-infinity')
-        AND ts <= coalesce(k.until_ts, 'infinity'))
-  ) r
-), buckets AS (
-  SELECT key_no, max(ts) AS ts,
-         (array_agg(value ORDER BY ts DESC))[1] AS value,
-         sum(ln((value - flow) / prev_value)) AS log_growth,
-         sum(flow) AS flow
-  FROM rows
-  WHERE NOT is_anchor
-  GROUP BY key_no, CASE WHEN unit = 'raw' THEN ts ELSE date_trunc(unit, ts, 'UTC') END
+WITH keys AS MATERIALIZED (
+  SELECT k.key_no, k.entity_id, k.after_ts, k.until_ts, k.unit, k.stride,
+         (SELECT {t.value} FROM {t.name} WHERE {t.key} = k.entity_id AND ts <= k.after_ts
+           ORDER BY ts DESC LIMIT 1) AS anchor
+  FROM unnest(CAST(:ids AS int[]), CAST(:afters AS timestamptz[]),
+              CAST(:untils AS timestamptz[]), CAST(:units AS text[]),
+              CAST(:strides AS interval[]))
+       WITH ORDINALITY AS k(entity_id, after_ts, until_ts, unit, stride, key_no)
 )
-SELECT key_no,
-       array_agg((extract(epoch FROM ts) * 1000000)::int8 ORDER BY ts) AS ts_us,
-       array_agg(value ORDER BY ts) AS value,
-       array_agg(log_growth ORDER BY ts) AS log_growth,
-       array_agg(flow ORDER BY ts) AS flow
-FROM buckets
-GROUP BY key_no
+SELECT k.key_no, s.ts, s.value, s.log_growth, s.flow
+FROM keys k
+CROSS JOIN LATERAL (
+  SELECT string_agg(timestamptz_send(ts), '' ORDER BY bucket DESC) AS ts,
+         string_agg(float8send(value), '' ORDER BY bucket DESC) AS value,
+         string_agg(float8send(coalesce(log_growth, 'NaN')), '' ORDER BY bucket DESC)
+           AS log_growth,
+         string_agg(float8send(flow), '' ORDER BY bucket DESC) AS flow
+  FROM (
+    SELECT bucket, max(ts) AS ts, max(value) FILTER (WHERE is_last) AS value,
+           sum(log_growth) AS log_growth, sum(flow) AS flow
+    FROM (
+      SELECT bucket, ts, value, flow,
+             ln((value - flow) / lead(value, 1, k.anchor) OVER w) AS log_growth,
+             lag(bucket) OVER w IS DISTINCT FROM bucket AS is_last
+      FROM (
+        SELECT ts, {t.value} AS value, {t.flow} AS flow,
+               CASE WHEN k.stride IS NULL
+                      THEN date_trunc(k.unit, ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                    ELSE date_bin(k.stride, ts, timestamptz '2001-01-01 00:00:00+00') -- Monday
+               END AS bucket
+        FROM {t.name}
+        WHERE {t.key} = k.entity_id
+          AND ts > coalesce(k.after_ts, '-infinity')
+          AND ts <= coalesce(k.until_ts, 'infinity')
+      ) r
+      WINDOW w AS (ORDER BY bucket DESC, ts DESC ROWS UNBOUNDED PRECEDING)
+    ) x
+    GROUP BY bucket
+    ORDER BY bucket DESC
+  ) b
+) s
 """
 
 
 _STATEMENTS = {t.name: text(_statement(t)) for t in (PERFORMANCE, BENCHMARK)}
+
+
+def _params(requests: Sequence[SeriesRequest]) -> dict[str, list[object]]:
+    return {
+        "ids": [r.entity_id for r in requests],
+        "afters": [r.window.after for r in requests],
+        "untils": [r.window.until for r in requests],
+        "units": [r.interval.value for r in requests],
+        "strides": [_STRIDES[r.interval] for r in requests],
+    }
 
 
 async def fetch_series(
@@ -156,26 +199,21 @@ async def fetch_series(
     """Every requested series in one SQL statement, in request order."""
     if not requests:
         return []
-    params = {
-        "ids": [r.entity_id for r in requests],
-        "afters": [r.window.after for r in requests],
-        "untils": [r.window.until for r in requests],
-        "units": [r.interval.value for r in requests],
-    }
-    result = await session.execute(_STATEMENTS[table.name], params)
-    found = {key_no: _to_series(*columns) for key_no, *columns in result}
+    result = await session.execute(_STATEMENTS[table.name], _params(requests))
+    found = {key_no: _to_series(*columns) for key_no, *columns in result if columns[0] is not None}
     return [found.get(i + 1, EMPTY) for i in range(len(requests))]
 
 
-def _to_series(
-    ts_us: list[int], values: list[float], log_growth: list[float | None], flows: list[float]
-) -> Series:
-    """One series from its columns (one row per series: arrays, not a row per bucket)."""
+_PG_EPOCH_US = 946_684_800_000_000  # PostgreSQL's timestamp origin, 2000-01-01 UTC
+
+
+def _to_series(ts: bytes, values: bytes, log_growth: bytes, flows: bytes) -> Series:
+    """One series from its binary columns: big-endian, as PostgreSQL sends them, newest first."""
     return Series(
-        epoch_us=np.array(ts_us, dtype=np.int64),
-        values=np.array(values, dtype=np.float64),
-        returns=np.expm1(np.array(log_growth, dtype=np.float64)),  # None (inception): NaN
-        cash_flows=np.array(flows, dtype=np.float64),
+        epoch_us=np.frombuffer(ts, ">i8")[::-1] + _PG_EPOCH_US,
+        values=np.frombuffer(values, ">f8")[::-1].astype(np.float64),
+        returns=np.expm1(np.frombuffer(log_growth, ">f8")[::-1]),  # NaN (inception) stays NaN
+        cash_flows=np.frombuffer(flows, ">f8")[::-1].astype(np.float64),
     )
 
 
