@@ -10,6 +10,7 @@ from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.name_converter import NameConverter
 
+from schema import argument_memo
 from schema.errors import ErrorMapping, Schema
 from schema.limits import QueryLimits
 from schema.metrics import OperationObserver
@@ -44,6 +45,7 @@ def build_schema(
     # Documents repeat (dashboards poll, widgets share queries): parse and validate once
     # (QueryLimits caches validation). Factories, not instances: strawberry builds fresh
     # extensions per request; the parse cache lives at module level, shared by all of them.
+    argument_memo.install()
     chain: list[Any] = [
         OperationObserver,  # first: it sees the errors as ErrorMapping leaves them
         ErrorMapping,
