@@ -6,8 +6,10 @@ per-call overhead matters more than their throughput on long series (which
 
 Data: the last 252 daily returns (one year) of JPM and of the S&P 500 price index from
 ``services/demo/data``. Workloads: metrics without and with a constant risk-free rate; a
-comparison on the same calendar (distinct but equal indexes, as loaded); a comparison where
-the strategy lacks two dates (its returns compounded onto the common dates).
+comparison on the same calendar (distinct but equal indexes, as loaded); one where the
+strategy also has the exchange holidays (business days, flat on holidays: the holiday
+returns, zero, are compounded onto the next common date); one where the strategy lacks two
+dates.
 
 Baseline: ``services/`` as of ``BASELINE`` (the commit before the analytics rewrite),
 extracted with ``git archive`` into a temporary directory and imported from there in a
@@ -16,7 +18,7 @@ separate process. Both implementations run the same workloads in alternating pro
 per workload, and the table shows the median over its processes. The processes also report
 every result, and the run fails unless both implementations return exactly the same values.
 
-Run: flock /tmp/perfgraph-bench.lock uv run python bench/analytics_small_bench.py
+Run: uv run python bench/analytics_small_bench.py
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "services" / "demo" / "data"
 RESULT = ROOT / "bench" / "results" / "analytics_small.md"
-COMMAND = "flock /tmp/perfgraph-bench.lock uv run python bench/analytics_small_bench.py"
+COMMAND = "uv run python bench/analytics_small_bench.py"
 BASELINE = "109f226e2318a83c687ca41ced7edd430ce5e325"
 PERIODS = 252
 ROUNDS = 3
@@ -67,11 +69,16 @@ def workloads() -> dict[str, Callable[[], Any]]:
     from services.analytics import compare, compute_metrics
 
     s, b = load()
+    # flat on exchange holidays, as a fund valued every business day (the benchmark lacks them)
+    unit = pd.DatetimeIndex(s.index).unit
+    business_days = pd.bdate_range(s.index[0], s.index[-1], tz="UTC").as_unit(unit)
+    every_day = s.reindex(business_days, fill_value=0.0)
     gappy = s.drop(s.index[[60, 180]])
     return {
         "compute_metrics": lambda: compute_metrics(s),
         "compute_metrics, risk-free 4 %": lambda: compute_metrics(s, risk_free=0.04),
         "compare, same calendar": lambda: compare(s, b),
+        "compare, strategy has the holidays too": lambda: compare(every_day, b),
         "compare, strategy lacks 2 dates": lambda: compare(gappy, b),
     }
 
