@@ -14,24 +14,35 @@ import pandas as pd
 
 FloatArray = np.ndarray[tuple[int], np.dtype[np.float64]]
 
+_FLOAT64 = np.dtype(np.float64)
+
 
 def check_series(series: pd.Series, name: str = "returns") -> pd.Series:
     """Return ``series`` as float64 after checking index and values; raise ValueError."""
+    return checked(series, name)[0]
+
+
+def checked(series: pd.Series, name: str = "returns") -> tuple[pd.Series, FloatArray]:
+    """:func:`check_series` and the float64 values of the result, read once."""
     if not isinstance(series, pd.Series):
         raise TypeError(f"{name} must be a pandas Series, got {type(series).__name__}")
     check_index(series.index, name)
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(values)
-    if bad.any():
+    is_float = series.dtype == _FLOAT64
+    if is_float:
+        values: FloatArray = series.to_numpy()
+    else:
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():
+        bad = ~np.isfinite(values)
         first = series.index[bad][:3]
         dates = ", ".join(ts.isoformat() for ts in first)
         raise ValueError(
             f"{name} contain {int(bad.sum())} missing or infinite value(s) (first at {dates}); "
             "drop or fill them before calling analytics"
         )
-    if series.dtype != np.float64:
-        return pd.Series(values, index=series.index, name=series.name)
-    return series
+    if not is_float:
+        series = pd.Series(values, index=series.index, name=series.name)
+    return series, values
 
 
 def check_index(index: pd.Index, name: str = "returns") -> pd.DatetimeIndex:
@@ -64,6 +75,36 @@ def check_window(window: int) -> int:
 def dates(series: pd.Series) -> pd.DatetimeIndex:
     """The index of an already checked series, typed as the DatetimeIndex it is."""
     return cast(pd.DatetimeIndex, series.index)
+
+
+TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+class Stamps:
+    """The dates of an already checked index by position: ``stamps[i] == index[i]``.
+
+    Boxing ``index[i]`` goes through several layers of pandas indexing; a result needs only
+    a few dates, so they are boxed straight from the index's datetime64 values instead.
+    """
+
+    __slots__ = ("_datetimes", "_ticks_per_day", "_tz", "ticks")
+
+    def __init__(self, index: pd.DatetimeIndex) -> None:
+        self.ticks: np.ndarray[tuple[int], np.dtype[np.int64]] = index.asi8
+        self._datetimes = self.ticks.view(f"datetime64[{index.unit}]")
+        self._tz = index.tz
+        self._ticks_per_day = 86_400 * TICKS_PER_SECOND[index.unit]
+
+    def __len__(self) -> int:
+        return len(self.ticks)
+
+    def __getitem__(self, position: int) -> pd.Timestamp:
+        # The index is UTC, so localising its (UTC) values is the identity.
+        return pd.Timestamp(self._datetimes[position], tz=self._tz)
+
+    def days(self, first: int, last: int) -> int:
+        """Whole days from date ``first`` to date ``last`` (not before it), as Timedelta.days."""
+        return int(self.ticks[last] - self.ticks[first]) // self._ticks_per_day
 
 
 _EPOCH_MONTH = 1970 * 12

@@ -103,7 +103,8 @@ def align(
     s_index, b_index = _one_unit(dates(strategy), dates(benchmark))
     s_i8, b_i8 = s_index.asi8, b_index.asi8
     s_common = _members(s_i8, b_i8)
-    common = s_index[s_common]
+    # all common: the whole index (what the mask would select: same dates, name and freq)
+    common = s_index if s_common.all() else s_index[s_common]
     if policy is AlignmentPolicy.INTERSECT:
         b_common = _members(b_i8, s_i8)
         report = AlignmentReport(
@@ -180,9 +181,12 @@ def _compound(
         inside_common = (
             is_common[low:high] if is_common is not None else _members(inside, common_i8)
         )
-        merged = index[low:high][~inside_common]
+        # one mask over the whole index: index[low:high][~inside_common], in one step
+        was_merged = np.zeros(len(i8), dtype=bool)
+        was_merged[low:high] = ~inside_common
+        merged = index[was_merged]
     if low == 0 and high == len(i8):
-        dropped = index[:0]
+        dropped = merged if len(merged) == 0 else index[:0]  # an empty merged is index[:0]
     elif low == 0 or high == len(i8):
         dropped = index[high:] if low == 0 else index[:low]
     else:

@@ -17,9 +17,10 @@ import pandas as pd
 
 from services.analytics import _stats
 from services.analytics._checks import FloatArray, dates, values
+from services.analytics._stats import Sample
 from services.analytics.alignment import AlignmentPolicy, AlignmentReport, align
-from services.analytics.methodology import Methodology, resolve_periods_per_year
-from services.analytics.riskfree import RiskFree, per_period_rates
+from services.analytics.methodology import Methodology, resolve_checked
+from services.analytics.riskfree import RiskFree, rates_on
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,8 +111,8 @@ def compare(
     """
     s_series, b_series, report = align(strategy_returns, benchmark_returns, policy)
     index = dates(s_series)
-    ppy, source = resolve_periods_per_year(index, periods_per_year)
-    rf, rf_used = per_period_rates(risk_free, index, ppy)
+    ppy, source = resolve_checked(index, periods_per_year)
+    rf, rf_used = rates_on(risk_free, index, ppy)
     methodology = Methodology(ppy, source, ddof, rf_used, alignment_policy=policy)
     s, b = values(s_series), values(b_series)
     return _comparison(s, b, rf, index, report, methodology)
@@ -125,43 +126,53 @@ def _comparison(
     report: AlignmentReport,
     methodology: Methodology,
 ) -> Comparison:
-    ppy, ddof = methodology.periods_per_year, methodology.ddof
-    s_total, b_total = _stats.total_return(s), _stats.total_return(b)
-    s_cagr, b_cagr = _stats.cagr(s, ppy), _stats.cagr(b, ppy)
-    s_ex, b_ex = s - rf, b - rf
+    ppy, ddof, n = methodology.periods_per_year, methodology.ddof, len(s)
+    s_growth, b_growth = 1.0 + s, 1.0 + b
+    s_total, b_total = _stats.compounded(s_growth), _stats.compounded(b_growth)
+    s_cagr, b_cagr = _stats.cagr_of(s_total, n, ppy), _stats.cagr_of(b_total, n, ppy)
+    strategy, benchmark = Sample(s), Sample(b)
+    # Without a risk-free rate (all zeros) the excess returns are the returns, bit for bit.
+    has_rf = np.count_nonzero(rf) > 0
+    s_ex = Sample(s - rf) if has_rf else strategy
+    b_ex = Sample(b - rf) if has_rf else benchmark
     beta = _stats.beta(s_ex, b_ex)
-    corr = _stats.correlation(s, b)
-    active = s - b
+    corr = _stats.correlation(strategy, benchmark)
+    active = Sample(s - b)
     up, down = b > 0.0, b < 0.0
-    s_index = 100.0 * np.cumprod(1.0 + s)
-    b_index = 100.0 * np.cumprod(1.0 + b)
+    s_index = 100.0 * np.multiply.accumulate(s_growth)
+    b_index = 100.0 * np.multiply.accumulate(b_growth)
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = s_index / b_index * 100.0
     return Comparison(
-        periods=len(s),
+        periods=n,
         strategy_return=s_total,
         benchmark_return=b_total,
         excess_return=_diff(s_total, b_total),
         strategy_cagr=s_cagr,
         benchmark_cagr=b_cagr,
         excess_cagr=_diff(s_cagr, b_cagr),
-        alpha=None if beta is None else _stats.alpha(s_ex, b_ex, beta, ppy),
+        alpha=None if beta is None else _stats.alpha(s_ex.r, b_ex.r, beta, ppy),
         beta=beta,
         correlation=corr,
         r_squared=None if corr is None else corr * corr,
         tracking_error=_stats.volatility(active, ppy, ddof),
         information_ratio=_stats.sharpe(active, ppy, ddof),
-        up_capture=_stats.capture(s[up], b[up], ppy),
-        down_capture=_stats.capture(s[down], b[down], ppy),
-        batting_average=float(np.mean(active > 0.0)) if len(s) else None,
+        up_capture=_stats.capture(s_growth[up], b_growth[up], ppy),
+        down_capture=_stats.capture(s_growth[down], b_growth[down], ppy),
+        batting_average=int(np.count_nonzero(active.r > 0.0)) / n if n else None,
         treynor=_treynor(s_cagr, rf, beta, ppy),
-        strategy_index=pd.Series(s_index, index=index, name="strategy"),
-        benchmark_index=pd.Series(b_index, index=index, name="benchmark"),
-        relative=pd.Series(relative, index=index, name="relative"),
+        strategy_index=_series(s_index, index, "strategy"),
+        benchmark_index=_series(b_index, index, "benchmark"),
+        relative=_series(relative, index, "relative"),
         outperforming=None if s_total is None or b_total is None else s_total > b_total,
         alignment=report,
         methodology=methodology,
     )
+
+
+def _series(x: FloatArray, index: pd.DatetimeIndex, name: str) -> pd.Series:
+    # x is a new array no one else holds: no need for pandas' defensive copy
+    return pd.Series(x, index=index, name=name, copy=False)
 
 
 def _diff(a: float | None, b: float | None) -> float | None:

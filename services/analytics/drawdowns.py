@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from services.analytics._checks import FloatArray, check_series, dates, values
+from services.analytics._checks import FloatArray, Stamps, check_series, dates, values
 from services.analytics.returns import drawdown_levels
 
 
@@ -60,11 +60,11 @@ def top_drawdowns(returns: pd.Series, top: int = 5) -> list[Drawdown]:
     if top < 1:
         raise ValueError(f"top must be >= 1, got {top}")
     returns = check_series(returns)
-    return episodes(drawdown_levels(values(returns)), dates(returns), top)
+    return episodes(drawdown_levels(values(returns)), Stamps(dates(returns)), top)
 
 
-def episodes(dd: FloatArray, index: pd.DatetimeIndex, top: int) -> list[Drawdown]:
-    """Episodes of a drawdown array ``dd`` (<= 0) on ``index``, the ``top`` deepest first."""
+def episodes(dd: FloatArray, stamps: Stamps, top: int) -> list[Drawdown]:
+    """Episodes of a drawdown array ``dd`` (<= 0) on dates ``stamps``, the ``top`` deepest first."""
     under = dd < 0.0
     if not under.any():
         return []
@@ -76,20 +76,20 @@ def episodes(dd: FloatArray, index: pd.DatetimeIndex, top: int) -> list[Drawdown
     troughs = _first_troughs(dd, starts, depths)
     order = np.argsort(depths, kind="stable")[:top]
     return [
-        _episode(index, int(starts[k]), int(ends[k]), int(troughs[k]), depths[k]) for k in order
+        _episode(stamps, int(starts[k]), int(ends[k]), int(troughs[k]), depths[k]) for k in order
     ]
 
 
-def deepest(dd: FloatArray, index: pd.DatetimeIndex) -> Drawdown | None:
+def deepest(dd: FloatArray, stamps: Stamps) -> Drawdown | None:
     """The deepest episode of ``dd`` (the first one on ties), without scanning all episodes."""
     if len(dd) == 0 or dd.min() >= 0.0:
         return None
-    trough = int(np.argmin(dd))
+    trough = int(dd.argmin())
     at_peak_before = np.flatnonzero(dd[:trough] >= 0.0)
     start = int(at_peak_before[-1]) + 1 if len(at_peak_before) else 0
     at_peak_after = np.flatnonzero(dd[trough:] >= 0.0)
     end = trough + int(at_peak_after[0]) - 1 if len(at_peak_after) else len(dd) - 1
-    return _episode(index, start, end, trough, float(dd[trough]))
+    return _episode(stamps, start, end, trough, float(dd[trough]))
 
 
 def _first_troughs(dd: FloatArray, starts: np.ndarray, depths: FloatArray) -> np.ndarray:
@@ -102,18 +102,18 @@ def _first_troughs(dd: FloatArray, starts: np.ndarray, depths: FloatArray) -> np
     return hits[first]
 
 
-def _episode(index: pd.DatetimeIndex, start: int, end: int, trough: int, depth: float) -> Drawdown:
-    n = len(index)
+def _episode(stamps: Stamps, start: int, end: int, trough: int, depth: float) -> Drawdown:
+    """The episode under water from position ``start`` to ``end`` (inclusive)."""
+    n = len(stamps)
     recovery = end + 1 if end + 1 < n else None
     last = recovery if recovery is not None else n - 1
-    peak = index[start - 1] if start > 0 else None
-    origin = peak if peak is not None else index[start]
+    origin = start - 1 if start > 0 else start
     return Drawdown(
         depth=float(depth),
-        peak=peak,
-        start=index[start],
-        trough=index[trough],
-        recovery=index[recovery] if recovery is not None else None,
+        peak=stamps[start - 1] if start > 0 else None,
+        start=stamps[start],
+        trough=stamps[trough],
+        recovery=stamps[recovery] if recovery is not None else None,
         duration_periods=last - (start - 1),
-        duration_days=int((index[last] - origin).days),
+        duration_days=stamps.days(origin, last),
     )

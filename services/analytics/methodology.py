@@ -7,8 +7,9 @@ from typing import Literal
 
 import pandas as pd
 
+from services.analytics._checks import check_index
 from services.analytics.alignment import AlignmentPolicy
-from services.analytics.returns import TRADING_DAYS_PER_YEAR, infer_periods_per_year
+from services.analytics.returns import TRADING_DAYS_PER_YEAR, periods_per_year_of
 from services.analytics.riskfree import RiskFreeUsed
 
 PeriodsSource = Literal["given", "inferred", "default"]
@@ -69,10 +70,19 @@ def resolve_periods_per_year(
     index: pd.DatetimeIndex, periods_per_year: float | None
 ) -> tuple[float, PeriodsSource]:
     """The caller's factor, else one inferred from ``index``, else 252 (under two dates)."""
+    if periods_per_year is None and len(index) >= 2:
+        check_index(index, "index")
+    return resolve_checked(index, periods_per_year)
+
+
+def resolve_checked(
+    index: pd.DatetimeIndex, periods_per_year: float | None
+) -> tuple[float, PeriodsSource]:
+    """:func:`resolve_periods_per_year` for an index already checked by the caller."""
     if periods_per_year is not None:
         if not periods_per_year > 0:
             raise ValueError(f"periods_per_year must be > 0, got {periods_per_year}")
         return float(periods_per_year), "given"
     if len(index) >= 2:
-        return infer_periods_per_year(index), "inferred"
+        return periods_per_year_of(index), "inferred"
     return TRADING_DAYS_PER_YEAR, "default"

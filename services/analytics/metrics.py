@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from services.analytics import _stats
-from services.analytics._checks import FloatArray, check_series, dates, values
+from services.analytics._checks import FloatArray, Stamps, checked, dates
+from services.analytics._stats import Sample
 from services.analytics.drawdowns import Drawdown, deepest
-from services.analytics.methodology import Methodology, resolve_periods_per_year
+from services.analytics.methodology import Methodology, resolve_checked
 from services.analytics.returns import drawdown_levels
-from services.analytics.riskfree import RiskFree, per_period_rates
+from services.analytics.riskfree import RiskFree, rates_on
 
 
 @dataclass(frozen=True)
@@ -135,42 +136,47 @@ def compute_metrics(
         raise ValueError(f"var_level must be in (0, 1), got {var_level}")
     if ddof < 0:
         raise ValueError(f"ddof must be >= 0, got {ddof}")
-    returns = check_series(returns)
+    returns, r = checked(returns)
     index = dates(returns)
-    ppy, source = resolve_periods_per_year(index, periods_per_year)
-    rf, rf_used = per_period_rates(risk_free, index, ppy)
+    ppy, source = resolve_checked(index, periods_per_year)
+    rf, rf_used = rates_on(risk_free, index, ppy)
     methodology = Methodology(
         ppy, source, ddof, rf_used, var_level=var_level, omega_threshold=omega_threshold
     )
-    return _metrics(values(returns), rf, index, methodology)
+    return _metrics(r, rf, Stamps(index), methodology)
 
 
-def _metrics(r: FloatArray, rf: FloatArray, index: pd.DatetimeIndex, m: Methodology) -> Metrics:
+def _metrics(r: FloatArray, rf: FloatArray, stamps: Stamps, m: Methodology) -> Metrics:
     ppy, n = m.periods_per_year, len(r)
-    excess = r - rf
+    sample = Sample(r)
+    # Without a risk-free rate (all zeros) the excess returns are the returns, bit for bit.
+    excess = Sample(r - rf) if np.count_nonzero(rf) else sample
     tail = round(1.0 - m.var_level, 12)
     ordered = np.sort(r)
     dd = drawdown_levels(r)
-    cagr = _stats.cagr(r, ppy)
+    total = _stats.total_return(r)
+    cagr = _stats.cagr_of(total, n, ppy)
     max_dd = float(dd.min()) if n else None
     var_h, cvar_h = _stats.historical_var(ordered, tail)
-    var_p, cvar_p = _stats.parametric_var(r, tail, m.ddof)
-    skew, kurt = _stats.moments(r)
-    wins, losses = r[r > 0.0], r[r < 0.0]
+    var_p, cvar_p = _stats.parametric_var(sample, tail, m.ddof)
+    skew, kurt = _stats.moments(sample)
+    signs = _stats.split(r)
+    wins, losses = len(signs.gains), len(signs.losses)
+    downside = _stats.downside_deviation(excess.r, ppy)
     return Metrics(
-        start=index[0] if n else None,
-        end=index[-1] if n else None,
+        start=stamps[0] if n else None,
+        end=stamps[n - 1] if n else None,
         periods=n,
-        total_return=_stats.total_return(r),
+        total_return=total,
         cagr=cagr,
-        annual_volatility=_stats.volatility(r, ppy, m.ddof),
+        annual_volatility=_stats.volatility(sample, ppy, m.ddof),
         sharpe=_stats.sharpe(excess, ppy, m.ddof),
-        sortino=_stats.sortino(excess, ppy),
-        downside_deviation=_stats.downside_deviation(excess, ppy),
+        sortino=_stats.sortino(excess, downside, ppy),
+        downside_deviation=downside,
         calmar=cagr / -max_dd if cagr is not None and max_dd else None,
-        omega=_stats.omega(r, m.omega_threshold, ppy),
+        omega=_stats.omega(r, m.omega_threshold, ppy, signs),
         max_drawdown=max_dd,
-        max_drawdown_period=deepest(dd, index),
+        max_drawdown_period=deepest(dd, stamps),
         var_historical=var_h,
         cvar_historical=cvar_h,
         var_parametric=var_p,
@@ -178,13 +184,13 @@ def _metrics(r: FloatArray, rf: FloatArray, index: pd.DatetimeIndex, m: Methodol
         skew=skew,
         kurtosis=kurt,
         tail_ratio=_stats.tail_ratio(ordered),
-        stability=_stats.stability(r),
+        stability=_stats.stability(sample),
         best_period=float(ordered[-1]) if n else None,
-        best_date=index[int(np.argmax(r))] if n else None,
+        best_date=stamps[int(r.argmax())] if n else None,
         worst_period=float(ordered[0]) if n else None,
-        worst_date=index[int(np.argmin(r))] if n else None,
-        win_rate=len(wins) / (len(wins) + len(losses)) if len(wins) + len(losses) else None,
-        average_win=float(wins.mean()) if len(wins) else None,
-        average_loss=float(losses.mean()) if len(losses) else None,
+        worst_date=stamps[int(r.argmin())] if n else None,
+        win_rate=wins / (wins + losses) if wins + losses else None,
+        average_win=signs.gain_sum / wins if wins else None,
+        average_loss=signs.loss_sum / losses if losses else None,
         methodology=m,
     )

@@ -9,12 +9,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from services.analytics._checks import FloatArray, check_index, check_series, values
+from services.analytics._checks import (
+    TICKS_PER_SECOND,
+    FloatArray,
+    check_index,
+    check_series,
+    values,
+)
 
 TRADING_DAYS_PER_YEAR = 252.0
 TRADING_HOURS_PER_DAY = 6.5
 _DAY = 86_400.0
-_TICKS_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 
 # (lower bound in days, upper bound in days, periods per year); bounds are half-open.
 _FREQUENCY_BANDS: tuple[tuple[float, float, float], ...] = (
@@ -82,7 +87,7 @@ def rebase(returns: pd.Series, base: float = 100.0) -> pd.Series:
 
 def drawdown_levels(r: FloatArray) -> FloatArray:
     """Drawdown after each period from raw returns (peak includes the starting level 1)."""
-    index = np.cumprod(1.0 + r)
+    index = np.multiply.accumulate(1.0 + r)  # np.cumprod, without its dispatch
     peak = np.maximum.accumulate(np.maximum(index, 1.0))
     result: FloatArray = index / peak - 1.0
     return result
@@ -116,8 +121,13 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
     check_index(index, "index")
     if len(index) < 2:
         raise ValueError("need at least two dates to infer periods per year")
-    seconds = index.asi8 / _TICKS_PER_SECOND[index.unit]
-    spacing = np.diff(seconds) / _DAY
+    return periods_per_year_of(index)
+
+
+def periods_per_year_of(index: pd.DatetimeIndex) -> float:
+    """:func:`infer_periods_per_year` of an already checked index of at least two dates."""
+    seconds = index.asi8 / TICKS_PER_SECOND[index.unit]
+    spacing = (seconds[1:] - seconds[:-1]) / _DAY
     days = _median(spacing)
     if days < 0.9:
         return TRADING_DAYS_PER_YEAR * TRADING_HOURS_PER_DAY / (days * 24.0)
@@ -141,5 +151,5 @@ def _median(x: FloatArray) -> float:
 
 def _weekend_share(seconds: FloatArray) -> float:
     # 1970-01-01 was a Thursday (weekday 3, Monday being 0)
-    weekday = (np.floor(seconds / _DAY) + 3) % 7
-    return float((weekday >= 5).mean())
+    weekday = (np.floor(seconds / _DAY).astype(np.int64) + 3) % 7  # whole days: exact
+    return int(np.count_nonzero(weekday >= 5)) / len(weekday)

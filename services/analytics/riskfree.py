@@ -117,7 +117,13 @@ def per_period_rates(
     return (``extended_periods``); a period inside its range with no cash date gets 0, the
     index's own (flat) growth.
     """
-    dates = check_index(index, "returns")
+    return rates_on(risk_free, check_index(index, "returns"), periods_per_year)
+
+
+def rates_on(
+    risk_free: RiskFree | float | None, dates: pd.DatetimeIndex, periods_per_year: float
+) -> tuple[FloatArray, RiskFreeUsed]:
+    """:func:`per_period_rates` on an index already checked by the caller."""
     if risk_free is None:
         return np.zeros(len(dates)), RiskFreeUsed("none", 0.0)
     if not isinstance(risk_free, RiskFree):
