@@ -1,11 +1,10 @@
-"""One batch of stream entries, applied exactly once: the transaction, its receipts, and
-what follows the commit (cache versions, events). Used by :mod:`services.streams`."""
+"""One batch of stream entries, applied exactly once: in one write (:mod:`services.write_batch`)
+with the entries' receipts. Used by :mod:`services.streams`."""
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,12 +12,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services import events
 from services.errors import ServiceUnavailable, Timeout
 from services.faults import translate
 from services.ingest import Kind, quarantine_raw
 from services.resources import Resources
-from services.versions import Dep, Write
+from services.write_batch import Batch, write_batch
 
 log = logging.getLogger(__name__)
 # Deadlock, serialization failure: the same batch succeeds when tried again.
@@ -33,45 +31,6 @@ class StreamEntry:
     def payload(self) -> dict[str, str]:
         """The entry as it is kept in quarantine."""
         return {**self.fields, "entry": self.id}
-
-
-class Batch:
-    """The transaction a handler applies entries in, and what is done once it commits."""
-
-    def __init__(self, conn: AsyncConnection, write: Write) -> None:
-        self.conn = conn
-        self._write = write
-        self._versions: list[tuple[Dep, int]] = []
-        self._events: list[events.Event] = []
-        self._after: list[Callable[[], object]] = []
-
-    async def depend(self, deps: Sequence[Dep]) -> None:
-        """Mark the cached data of ``deps`` as being written, before the commit."""
-        await self._write.depend(deps)
-
-    def committed(self, dep: Dep, version: int) -> None:
-        """``dep``'s data version once the transaction has committed."""
-        self._versions.append((dep, version))
-
-    def publish(self, published: Sequence[events.Event]) -> None:
-        """Publish these events after the commit."""
-        self._events += published
-
-    def after_commit(self, callback: Callable[[], object]) -> None:
-        """Call ``callback`` (awaited if it returns an awaitable) after the commit, before the
-        entries are acknowledged."""
-        self._after.append(callback)
-
-    def _set_versions(self) -> None:
-        for dep, version in self._versions:
-            self._write.committed(dep, version)
-
-    async def _finish(self, resources: Resources) -> None:
-        await events.publish_committed(resources.redis, self._events)
-        for callback in self._after:
-            result = callback()
-            if inspect.isawaitable(result):
-                await result
 
 
 class StreamHandler(Protocol):
@@ -102,15 +61,13 @@ async def apply_once(
     resources: Resources, handler: StreamHandler, entries: Sequence[StreamEntry]
 ) -> int:
     """Apply the entries not applied before, in one transaction with their receipts;
-    returns how many were new (the others were delivered again: no-ops)."""
-    async with resources.cache.versions.writing() as write:
-        async with resources.engine.begin() as conn:
-            fresh = await record_receipts(conn, handler.stream, [e.id for e in entries])
-            batch = Batch(conn, write)
-            if fresh:
-                await handler.apply(batch, [e for e in entries if e.id in fresh])
-        batch._set_versions()
-    await batch._finish(resources)
+    returns how many were new (the others were delivered again: no-ops). The batch's
+    versions, events and callbacks follow the commit, before this returns and so before
+    the entries are acknowledged."""
+    async with write_batch(resources) as batch:
+        fresh = await record_receipts(batch.conn, handler.stream, [e.id for e in entries])
+        if fresh:
+            await handler.apply(batch, [e for e in entries if e.id in fresh])
     return len(fresh)
 
 

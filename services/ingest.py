@@ -28,6 +28,7 @@ from services.resources import Resources
 from services.strategies import strategies_by_ids
 from services.validation import IncomingRow, Rejection, Validated, validate_rows
 from services.versions import Dep
+from services.write_batch import Batch, write_batch
 
 Kind = Literal["performance", "benchmark"]
 
@@ -209,7 +210,7 @@ async def _write(
 
 
 async def store_rows(
-    conn: AsyncConnection,
+    batch: Batch,
     t: _Target,
     entity_id: int,
     entity_name: str,
@@ -217,14 +218,18 @@ async def store_rows(
     *,
     source: str,
 ) -> IngestResult:
-    """Store validated rows in the caller's transaction and quarantine the rejected ones;
-    publish the result's changes (:func:`change_events`) only after the commit."""
-    await quarantine(conn, t.kind, entity_name, source, checked.rejected)
-    changes, unchanged, last_seq = (
-        await apply_rows(conn, t, entity_id, checked.accepted, source)
-        if checked.accepted
-        else ([], 0, 0)
-    )
+    """Store validated rows in the batch's transaction and quarantine the rejected ones; the
+    entity's version (marked by the caller, :func:`dependency`) is set and the changes
+    published once the batch commits."""
+    await quarantine(batch.conn, t.kind, entity_name, source, checked.rejected)
+    changes: list[Change] = []
+    unchanged = last_seq = 0
+    if checked.accepted:
+        changes, unchanged, last_seq = await apply_rows(
+            batch.conn, t, entity_id, checked.accepted, source
+        )
+        batch.committed(dependency(t, entity_id), last_seq)
+    batch.publish(change_events(t, entity_id, entity_name, changes))
     return IngestResult(
         entity_id=entity_id,
         inserted=sum(not c.revision for c in changes),
@@ -254,16 +259,11 @@ async def ingest(
 ) -> IngestResult:
     """Validate, store in one transaction, quarantine the rejects, then publish."""
     checked = validate_rows(rows, now=now or datetime.now(UTC), allow_cash_flow=t.flow is not None)
-    dep = dependency(t, entity_id)
     # Cached data depends on the version: it is unknown while the write runs, and set
     # before this function returns, so an acknowledged write is visible at once.
-    async with resources.cache.versions.writing([dep] if checked.accepted else []) as write:
-        async with resources.engine.begin() as conn:
-            result = await store_rows(conn, t, entity_id, entity_name, checked, source=source)
-        write.committed(dep, result.last_seq)
-    await events.publish_committed(
-        resources.redis, change_events(t, entity_id, entity_name, result.changes)
-    )
+    deps = [dependency(t, entity_id)] if checked.accepted else []
+    async with write_batch(resources, deps) as batch:
+        result = await store_rows(batch, t, entity_id, entity_name, checked, source=source)
     return result
 
 

@@ -28,14 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from services import keys
-from services.ingest import (
-    PERFORMANCE,
-    Kind,
-    change_events,
-    dependency,
-    quarantine_raw,
-    store_rows,
-)
+from services.ingest import PERFORMANCE, Kind, dependency, quarantine_raw, store_rows
 from services.strategies import strategies_by_ids
 from services.streams import Batch, StreamEntry
 from services.validation import IncomingRow, validate_rows
@@ -104,10 +97,6 @@ async def _store(batch: Batch, rows: dict[int, list[IncomingRow]], *, source: st
     """Each strategy's rows, in id order (concurrent batches lock strategies alike)."""
     now = datetime.now(UTC)
     checked = {sid: validate_rows(rows[sid], now=now) for sid in sorted(rows)}
-    written = [dependency(PERFORMANCE, sid) for sid, c in checked.items() if c.accepted]
-    await batch.depend(written)
+    await batch.depend([dependency(PERFORMANCE, sid) for sid, c in checked.items() if c.accepted])
     for sid, valid in checked.items():
-        result = await store_rows(batch.conn, PERFORMANCE, sid, str(sid), valid, source=source)
-        if valid.accepted:
-            batch.committed(dependency(PERFORMANCE, sid), result.last_seq)
-        batch.publish(change_events(PERFORMANCE, sid, str(sid), result.changes))
+        await store_rows(batch, PERFORMANCE, sid, str(sid), valid, source=source)

@@ -21,7 +21,6 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from services._stream_batch import (
-    Batch,
     StreamEntry,
     StreamHandler,
     apply_once,
@@ -31,6 +30,7 @@ from services._stream_batch import (
     record_receipts,
 )
 from services.resources import Resources, dedicated_redis, process_name
+from services.write_batch import Batch
 
 __all__ = [
     "Batch",
