@@ -150,8 +150,10 @@ def volatility(x: Sample, periods_per_year: float, ddof: int) -> float | None:
 def sharpe(excess: Sample, periods_per_year: float, ddof: int) -> float | None:
     if not _dispersed(excess, ddof) or excess.constant:
         return None
-    # A numpy division, as ever: a dispersion that underflows to zero gives an infinity.
-    return float(np.float64(excess.mean) / excess.std(ddof) * math.sqrt(periods_per_year))
+    std = excess.std(ddof)
+    if std == 0.0:  # returns that differ by less than their squares can hold
+        return None
+    return finite(excess.mean / std * math.sqrt(periods_per_year))
 
 
 def downside_deviation(excess: FloatArray, periods_per_year: float) -> float | None:
@@ -166,7 +168,7 @@ def sortino(excess: Sample, downside: float | None, periods_per_year: float) -> 
     """``mean(excess) * ppy / downside``, ``downside`` the :func:`downside_deviation`."""
     if excess.n < 2 or not downside:
         return None
-    return excess.mean * periods_per_year / downside
+    return finite(excess.mean * periods_per_year / downside)
 
 
 def omega(
@@ -183,7 +185,7 @@ def omega(
     # r - 0.0 is r, bit for bit
     diff = at_zero if threshold == 0.0 else split(r - threshold)
     gains, losses = diff.gain_sum, -diff.loss_sum
-    return gains / losses if losses > 0.0 else None
+    return finite(gains / losses) if losses > 0.0 else None
 
 
 def percentile(ordered: FloatArray, q: float) -> float:
@@ -227,9 +229,11 @@ def moments(x: Sample) -> tuple[float | None, float | None]:
     centred = x.centred
     sq = centred * centred
     m2 = x.sum_squares / x.n
+    if m2 == 0.0:  # returns that differ by less than the squares can hold
+        return None, None
     m3 = mean(sq * centred)
     m4 = mean(sq * sq)
-    return m3 / m2**1.5, m4 / (m2 * m2) - 3.0
+    return finite(m3 / m2**1.5), finite(m4 / (m2 * m2) - 3.0)
 
 
 def tail_ratio(ordered: FloatArray) -> float | None:
@@ -237,7 +241,7 @@ def tail_ratio(ordered: FloatArray) -> float | None:
     if len(ordered) < 1:
         return None
     high, low = percentile(ordered, 95.0), percentile(ordered, 5.0)
-    return abs(high) / abs(low) if low != 0.0 else None
+    return finite(abs(high) / abs(low)) if low != 0.0 else None
 
 
 def stability(x: Sample) -> float | None:
@@ -248,7 +252,8 @@ def stability(x: Sample) -> float | None:
     if constant(y):
         return None
     t = np.arange(len(y), dtype=np.float64)
-    return _pearson(t - mean(t), y - mean(y)) ** 2
+    r = _pearson(t - mean(t), y - mean(y))
+    return None if r is None else r**2
 
 
 def beta(s: Sample, b: Sample) -> float | None:
@@ -272,9 +277,10 @@ def correlation(s: Sample, b: Sample) -> float | None:
     return _pearson(s.centred, b.centred)
 
 
-def _pearson(xc: FloatArray, yc: FloatArray) -> float:
-    """Pearson correlation of two centred arrays."""
-    return float(np.dot(xc, yc) / math.sqrt(float(np.dot(xc, xc)) * float(np.dot(yc, yc))))
+def _pearson(xc: FloatArray, yc: FloatArray) -> float | None:
+    """Pearson correlation of two centred arrays; None when a dispersion underflows."""
+    scale = math.sqrt(float(np.dot(xc, xc)) * float(np.dot(yc, yc)))
+    return finite(float(np.dot(xc, yc)) / scale) if scale > 0.0 else None
 
 
 def capture(s_growth: FloatArray, b_growth: FloatArray, periods_per_year: float) -> float | None:

@@ -173,7 +173,7 @@ def _metrics(r: FloatArray, rf: FloatArray, stamps: Stamps, m: Methodology) -> M
         sharpe=_stats.sharpe(excess, ppy, m.ddof),
         sortino=_stats.sortino(excess, downside, ppy),
         downside_deviation=downside,
-        calmar=cagr / -max_dd if cagr is not None and max_dd else None,
+        calmar=_stats.finite(cagr / -max_dd) if cagr is not None and max_dd else None,
         omega=_stats.omega(r, m.omega_threshold, ppy, signs),
         max_drawdown=max_dd,
         max_drawdown_period=deepest(dd, stamps),

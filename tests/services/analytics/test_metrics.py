@@ -124,6 +124,18 @@ def test_zero_volatility_gives_no_sharpe() -> None:
     assert m.kurtosis is None
 
 
+def test_dispersion_too_small_to_square_gives_none_not_an_error_or_infinity() -> None:
+    """Returns that differ, but whose squared deviations underflow to zero: the statistics
+    that divide by a dispersion are undefined (None), not a division by zero or infinite."""
+    m = compute_metrics(series([1e-300, 2e-300, -1e-300, 3e-300]))
+    assert m.skew is None
+    assert m.kurtosis is None
+    assert m.sharpe is None
+    assert m.total_return == 0.0
+    for name, value in vars(m).items():
+        assert not isinstance(value, float) or math.isfinite(value), name
+
+
 def test_no_losing_period_gives_no_sortino_omega_or_calmar() -> None:
     m = compute_metrics(series([0.01, 0.02, 0.0, 0.03]))
     assert m.sortino is None
