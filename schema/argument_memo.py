@@ -10,6 +10,8 @@ remembered by field and value, for queries only (a mutation's input is converted
 Converted values are shared by the calls that asked for the same arguments: query
 resolvers treat their arguments as read-only (input types are plain dataclasses; nothing
 in a query assigns to one). Each call gets its own top-level dict, which strawberry extends.
+Only small arguments without lists are remembered (see :func:`_frozen`), so the memo's size
+stays bounded by its entry count whatever clients send.
 
 strawberry has no hook for this: :func:`install` wraps the function its resolver wrapper
 calls (``strawberry.schema.schema_converter.convert_arguments``), once, and
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
+from datetime import datetime
 from typing import Any
 
 import strawberry.schema.schema_converter as converter
@@ -35,21 +38,36 @@ _memo: OrderedDict[tuple[int, Hashable], dict[str, Any]] = OrderedDict()
 _arguments: dict[int, list[StrawberryArgument]] = {}
 
 
-class _Unhashable(Exception):
-    pass
+MAX_NODES = 32  # a window, an interval, a benchmark... not a client's bulk input
+MAX_TEXT = 256
 
 
-def _frozen(value: Any) -> Hashable:
-    """A hashable image of a coerced argument value (dicts and lists told apart)."""
+class _NotMemoised(Exception):
+    """A value the memo does not hold: large, unhashable, or holding a list."""
+
+
+def _frozen(value: Any, budget: list[int]) -> Hashable:
+    """An exact, hashable image of a coerced argument value.
+
+    Values with a list are not memoised: strawberry copies each list it hands a resolver
+    (so that nothing one request does to it reaches the next), and a shared one could not
+    be. Neither are values of more than ``MAX_NODES`` values or with long strings: the
+    memo holds small arguments only, whatever a client sends."""
+    budget[0] -= 1
+    if budget[0] < 0 or isinstance(value, list | tuple):
+        raise _NotMemoised
     if isinstance(value, dict):
-        return (dict, tuple((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return (list, tuple(_frozen(v) for v in value))
+        return (dict, tuple((k, _frozen(v, budget)) for k, v in value.items()))
+    if isinstance(value, str | bytes) and len(value) > MAX_TEXT:
+        raise _NotMemoised
     try:
         hash(value)
     except TypeError:
-        raise _Unhashable from None
-    return (type(value), value)  # 1 and 1.0 and True are different arguments
+        raise _NotMemoised from None
+    if isinstance(value, float | datetime):
+        # Equal is not the same: -0.0 and 0.0; one instant at two UTC offsets.
+        return (type(value), value, repr(value))
+    return (type(value), value)  # 1, 1.0 and True are different arguments
 
 
 def convert_arguments(
@@ -62,8 +80,8 @@ def convert_arguments(
     if not arguments or not value or not _is_query(info):
         return _original(value, arguments, scalar_registry, config, info)
     try:
-        key = (id(arguments), _frozen(value))
-    except _Unhashable:
+        key = (id(arguments), _frozen(value, [MAX_NODES]))
+    except _NotMemoised:
         return _original(value, arguments, scalar_registry, config, info)
     found = _memo.get(key)
     if found is not None:

@@ -24,6 +24,7 @@ class Unit(enum.Enum):
 class Span:
     unit: Unit = Unit.DAY
     start: datetime | None = None
+    label: str | None = None
     tags: list[str] | None = None
 
 
@@ -35,7 +36,7 @@ class Query:
     @strawberry.field
     def length(self, span: Span | None = None, scale: float = 1.0) -> str:
         seen.append(span)
-        return f"{span.unit.value if span else '-'}:{scale}:{span.tags if span else None}"
+        return f"{span.unit.value if span else '-'}:{scale}:{span.label if span else None}"
 
 
 @strawberry.type
@@ -85,17 +86,17 @@ def test_a_query_converts_each_distinct_argument_value_once(
     argument_memo.install()
     schema = strawberry.Schema(query=Query, mutation=Mutation)
     document = """{
-      a: length(span: {unit: WEEK, tags: ["x"]}, scale: 2)
-      b: length(span: {unit: WEEK, tags: ["x"]}, scale: 2)
-      c: length(span: {unit: WEEK, tags: ["y"]}, scale: 2)
-      d: length(span: {unit: WEEK, tags: ["x"]}, scale: 3)
+      a: length(span: {unit: WEEK, label: "x"}, scale: 2)
+      b: length(span: {unit: WEEK, label: "x"}, scale: 2)
+      c: length(span: {unit: WEEK, label: "y"}, scale: 2)
+      d: length(span: {unit: WEEK, label: "x"}, scale: 3)
       e: length
     }"""
     assert run(schema, document) == {
-        "a": "week:2.0:['x']",
-        "b": "week:2.0:['x']",
-        "c": "week:2.0:['y']",
-        "d": "week:3.0:['x']",
+        "a": "week:2.0:x",
+        "b": "week:2.0:x",
+        "c": "week:2.0:y",
+        "d": "week:3.0:x",
         "e": "-:1.0:None",
     }
     assert len(calls) == 4  # a (b reuses it), c, d, e (its defaults)
@@ -103,6 +104,51 @@ def test_a_query_converts_each_distinct_argument_value_once(
     assert seen[0] is seen[1]
     run(schema, document)
     assert len(calls) == 4  # the next request converts nothing
+
+
+def test_lists_and_large_values_are_converted_every_time(calls: list[dict[str, Any]]) -> None:
+    """A list is never shared between calls (strawberry hands each call its own copy), and
+    nothing large is remembered, whatever a client sends."""
+    argument_memo.install()
+    schema = strawberry.Schema(query=Query)
+    long = "x" * (argument_memo.MAX_TEXT + 1)
+    run(
+        schema,
+        f"""{{
+          a: length(span: {{tags: ["x"]}})
+          b: length(span: {{tags: ["x"]}})
+          c: length(span: {{label: "{long}"}})
+          d: length(span: {{label: "{long}"}})
+        }}""",
+    )
+    assert len(calls) == 4
+    assert seen[0] is not None
+    assert seen[1] is not None
+    assert seen[0].tags == seen[1].tags == ["x"]
+    assert seen[0].tags is not seen[1].tags
+    assert not argument_memo._memo
+
+
+def test_equal_but_different_values_are_different_arguments(
+    calls: list[dict[str, Any]],
+) -> None:
+    argument_memo.install()
+    schema = strawberry.Schema(query=Query)
+    data = run(
+        schema,
+        """{
+          a: length(scale: 0.0)
+          b: length(scale: -0.0)
+          c: length(span: {start: "2024-01-01T00:00:00+00:00"})
+          d: length(span: {start: "2024-01-01T01:00:00+01:00"})
+        }""",
+    )
+    assert data["a"] == "-:0.0:None"
+    assert data["b"] == "-:-0.0:None"
+    assert len(calls) == 4
+    assert seen[2] is not None
+    assert seen[3] is not None
+    assert str(seen[3].start) == "2024-01-01 01:00:00+01:00"
 
 
 def test_datetimes_and_enums_are_part_of_the_key(calls: list[dict[str, Any]]) -> None:
