@@ -164,7 +164,7 @@ CROSS JOIN LATERAL (
         SELECT ts, {t.value} AS value, {t.flow} AS flow,
                CASE WHEN k.stride IS NULL
                       THEN date_trunc(k.unit, ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-                    ELSE date_bin(k.stride, ts, timestamptz '2001-01-01 00:00:00+00') -- Monday
+                    ELSE date_bin(k.stride, ts, timestamptz '0001-01-01 00:00:00+00') -- Monday
                END AS bucket
         FROM {t.name}
         WHERE {t.key} = k.entity_id

@@ -254,11 +254,22 @@ def random_points(start: datetime, n: int, seed: int) -> list[tuple[datetime, fl
     ]
 
 
-# Around the Unix epoch, PostgreSQL's (2000-01-01) and a Monday in 2001
+def edge_points(start: datetime, n: int) -> list[tuple[datetime, float, float]]:
+    """Points every six hours from a Monday at midnight: each is on a minute's, an hour's
+    and a day's edge, and one in 28 on a week's (bucket edges before the origin some
+    PostgreSQL releases' date_bin rounded into the bucket before)."""
+    return [
+        (start + timedelta(hours=6 * i), 100.0 + i % 7 - 0.5 * (i % 3), 0.0 if i % 5 else 1.0)
+        for i in range(n)
+    ]
+
+
+# Around the Unix epoch, PostgreSQL's (2000-01-01) and a Monday in 2001; bucket edges
 REFERENCE_POINTS = [
     random_points(datetime(1969, 11, 20, 3, tzinfo=UTC), 400, seed=1),
     random_points(datetime(1999, 11, 20, 3, tzinfo=UTC), 400, seed=2),
     random_points(datetime(2000, 11, 20, 3, tzinfo=UTC), 400, seed=3),
+    edge_points(datetime(1995, 1, 2, tzinfo=UTC), 200),
 ]
 
 
