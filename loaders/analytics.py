@@ -33,7 +33,7 @@ from services.performance import (
     RollingResult,
 )
 from services.resources import Resources
-from services.returns import WindowedReturns
+from services.returns import DateIndexes, WindowedReturns
 from services.versions import Dep
 from services.windows import MAX_WINDOW, Interval, Window
 
@@ -316,9 +316,12 @@ class AnalyticsLoaders:
         latest_by_benchmark: LatestByBenchmarkLoader,
         series_by_benchmark: SeriesByBenchmarkLoader,
     ) -> AnalyticsLoaders:
-        strategies = ReturnsByStrategyLoader(latest_by_strategy, series_by_strategy)
+        indexes = DateIndexes()  # for this request's returns, strategies' and benchmarks'
+        strategies = ReturnsByStrategyLoader(latest_by_strategy, series_by_strategy, indexes)
         blends = SeriesByBlendLoader(series_by_benchmark)
-        benchmarks = ReturnsByBenchmarkLoader(latest_by_benchmark, series_by_benchmark, blends)
+        benchmarks = ReturnsByBenchmarkLoader(
+            latest_by_benchmark, series_by_benchmark, blends, indexes
+        )
         sources = Sources(strategies, benchmarks)
         cached = (sources, resources, versions)
         return cls(

@@ -12,7 +12,13 @@ from loaders.blends import BlendKey, SeriesByBlendLoader
 from loaders.series import SeriesKey, as_of
 from loaders.strategies import LatestByStrategyLoader, SeriesByStrategyLoader
 from services.blends import BenchmarkSpec
-from services.returns import WindowedReturns, last_timestamp, slice_series, windowed
+from services.returns import (
+    DateIndexes,
+    WindowedReturns,
+    last_timestamp,
+    slice_series,
+    windowed,
+)
 from services.windows import Interval, Window, resolve
 
 
@@ -23,18 +29,27 @@ class BenchmarkReturnsKey(NamedTuple):
 
 
 class ReturnsByStrategyLoader(DataLoader[SeriesKey, WindowedReturns]):
-    """Returns of a strategy over a window, presets resolved against its latest point."""
+    """Returns of a strategy over a window, presets resolved against its latest point.
 
-    def __init__(self, latest: LatestByStrategyLoader, series: SeriesByStrategyLoader) -> None:
+    ``indexes``: shared with the benchmarks' loader of the same request, so that returns on
+    the same dates share one index (built once)."""
+
+    def __init__(
+        self,
+        latest: LatestByStrategyLoader,
+        series: SeriesByStrategyLoader,
+        indexes: DateIndexes | None = None,
+    ) -> None:
         super().__init__()
         self.latest = latest
         self.series = series
+        self.indexes = indexes if indexes is not None else DateIndexes()
 
     async def batch_load_fn(self, keys: list[SeriesKey]) -> list[WindowedReturns]:
         latest = await self.latest.load_many([k.entity_id for k in keys])
         series = await self.series.load_many(keys)
         return [
-            windowed(s, k.window, resolve(k.window, as_of(last)))
+            windowed(s, k.window, resolve(k.window, as_of(last)), self.indexes)
             for k, s, last in zip(keys, series, latest, strict=True)
         ]
 
@@ -48,11 +63,13 @@ class ReturnsByBenchmarkLoader(DataLoader[BenchmarkReturnsKey, WindowedReturns])
         latest: LatestByBenchmarkLoader,
         series: SeriesByBenchmarkLoader,
         blends: SeriesByBlendLoader,
+        indexes: DateIndexes | None = None,
     ) -> None:
         super().__init__()
         self.latest = latest
         self.series = series
         self.blends = blends
+        self.indexes = indexes if indexes is not None else DateIndexes()
 
     async def batch_load_fn(self, keys: list[BenchmarkReturnsKey]) -> list[WindowedReturns]:
         plain = [k for k in keys if not k.spec.is_blend]
@@ -76,7 +93,7 @@ class ReturnsByBenchmarkLoader(DataLoader[BenchmarkReturnsKey, WindowedReturns])
             [SeriesKey(i, k.window, k.interval) for i, k in zip(ids, keys, strict=True)]
         )
         return [
-            windowed(s, k.window, resolve(k.window, as_of(last)))
+            windowed(s, k.window, resolve(k.window, as_of(last)), self.indexes)
             for k, s, last in zip(keys, series, latest, strict=True)
         ]
 
@@ -85,7 +102,8 @@ class ReturnsByBenchmarkLoader(DataLoader[BenchmarkReturnsKey, WindowedReturns])
         results = []
         for k, series in zip(keys, full, strict=True):
             resolved = resolve(k.window, last_timestamp(series))
-            results.append(windowed(slice_series(series, resolved), k.window, resolved))
+            sliced = slice_series(series, resolved)
+            results.append(windowed(sliced, k.window, resolved, self.indexes))
         return results
 
 

@@ -83,16 +83,51 @@ class WindowedReturns:
 
 def to_index(epoch_us: np.ndarray) -> pd.DatetimeIndex:
     """A UTC DatetimeIndex from microseconds since 1970."""
-    return pd.DatetimeIndex(epoch_us.astype("datetime64[us]")).tz_localize("UTC")
+    return pd.DatetimeIndex(epoch_us.astype("datetime64[us]"), tz="UTC")
 
 
-def to_returns(series: Series) -> pd.Series:
+class DateIndexes:
+    """:func:`to_index`, remembered by dates for one unit of work (a request, a report).
+
+    The series a request analyses share few calendars (strategies valued on the same days,
+    benchmarks following them over the same span): each calendar's index is built once, and
+    the returns on it share one immutable index. Bounded: cleared when ``size`` calendars
+    are held.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._found: dict[bytes, pd.DatetimeIndex] = {}
+
+    def of(self, epoch_us: np.ndarray) -> pd.DatetimeIndex:
+        key = epoch_us.tobytes()
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) >= self.size:
+                self._found.clear()
+            found = self._found[key] = to_index(epoch_us)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+
+def to_returns(series: Series, indexes: DateIndexes | None = None) -> pd.Series:
     """The series' returns on a UTC index, without the undefined return at inception."""
-    index = to_index(series.epoch_us)
-    returns = pd.Series(series.returns, index=index, dtype=np.float64)
-    if len(series) and np.isnan(series.returns[0]):
-        return returns.iloc[1:]
-    return returns
+    return _returns(series, _first_return(series), indexes)
+
+
+def _returns(series: Series, first: int, indexes: DateIndexes | None) -> pd.Series:
+    epoch_us = series.epoch_us[first:]
+    index = indexes.of(epoch_us) if indexes is not None else to_index(epoch_us)
+    # the returns' own copy, sliced before pandas sees them
+    r = np.array(series.returns[first:], dtype=np.float64)
+    return pd.Series(r, index=index, copy=False)
+
+
+def _first_return(series: Series) -> int:
+    """1 when the series starts at inception (a NaN return there), else 0."""
+    return 1 if len(series) and np.isnan(series.returns[0]) else 0
 
 
 def to_series(returns: pd.Series, base: float = 100.0, base_date: datetime | None = None) -> Series:
@@ -126,20 +161,27 @@ def requested_bounds(
     return (resolved.after if trailing else resolved.after + _US), resolved.until
 
 
-def windowed(series: Series, window: Window, resolved: ResolvedWindow) -> WindowedReturns:
-    """Returns of a series loaded for ``window`` (resolved as ``resolved``), and its window."""
-    returns = to_returns(series)
-    at_inception = bool(len(series)) and bool(np.isnan(series.returns[0]))
+def windowed(
+    series: Series,
+    window: Window,
+    resolved: ResolvedWindow,
+    indexes: DateIndexes | None = None,
+) -> WindowedReturns:
+    """Returns of a series loaded for ``window`` (resolved as ``resolved``), and its window.
+
+    ``indexes`` shares the returns' index with the other series of the same dates."""
+    first = _first_return(series)
+    returns = _returns(series, first, indexes)
     requested_from, requested_to = requested_bounds(window, resolved)
-    dates = returns.index
+    has_returns = len(series) > first
     effective = EffectiveWindow(
         requested_from=requested_from,
         requested_to=requested_to,
-        start=dates[0].to_pydatetime() if len(dates) else None,
-        end=dates[-1].to_pydatetime() if len(dates) else None,
-        periods=len(returns),
-        starts_at_inception=at_inception,
-        inception=series.timestamp_at(0) if at_inception else None,
+        start=series.timestamp_at(first) if has_returns else None,
+        end=series.timestamp_at(-1) if has_returns else None,
+        periods=len(series) - first,
+        starts_at_inception=first == 1,
+        inception=series.timestamp_at(0) if first else None,
     )
     return WindowedReturns(returns, effective, resolved)
 

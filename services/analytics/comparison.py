@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from services.analytics import _stats
-from services.analytics._checks import FloatArray, dates, values
+from services.analytics._checks import FloatArray
 from services.analytics._stats import Sample
-from services.analytics.alignment import AlignmentPolicy, AlignmentReport, align
+from services.analytics.alignment import AlignmentPolicy, AlignmentReport, aligned
 from services.analytics.methodology import Methodology, resolve_checked
 from services.analytics.riskfree import RiskFree, rates_on
 
@@ -109,13 +109,12 @@ def compare(
     ``periods_per_year`` is inferred from the aligned index when None; ``risk_free`` is an
     annual rate or a :class:`RiskFree` (None is zero).
     """
-    s_series, b_series, report = align(strategy_returns, benchmark_returns, policy)
-    index = dates(s_series)
+    on = aligned(strategy_returns, benchmark_returns, policy)
+    index = on.index
     ppy, source = resolve_checked(index, periods_per_year)
     rf, rf_used = rates_on(risk_free, index, ppy)
     methodology = Methodology(ppy, source, ddof, rf_used, alignment_policy=policy)
-    s, b = values(s_series), values(b_series)
-    return _comparison(s, b, rf, index, report, methodology)
+    return _comparison(on.strategy, on.benchmark, rf, index, on.report, methodology)
 
 
 def _comparison(

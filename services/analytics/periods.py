@@ -23,7 +23,7 @@ from services.analytics._checks import (
     values,
 )
 from services.analytics._stats import annualised, finite
-from services.analytics.alignment import AlignmentPolicy, AlignmentReport, align
+from services.analytics.alignment import AlignmentPolicy, AlignmentReport, aligned
 from services.analytics.methodology import resolve_periods_per_year
 
 
@@ -66,11 +66,11 @@ def period_table(
     """Period returns of ``strategy`` and, if given, of ``benchmark`` on aligned dates."""
     if benchmark is None:
         return PeriodTable(frequency, period_returns(strategy, frequency))
-    s, b, report = align(strategy, benchmark, policy)
-    s_table = _bucket(values(s), dates(s), frequency, "strategy")
-    b_table = _bucket(values(b), dates(b), frequency, "benchmark")
+    on = aligned(strategy, benchmark, policy)
+    s_table = _bucket(on.strategy, on.index, frequency, "strategy")
+    b_table = _bucket(on.benchmark, on.index, frequency, "benchmark")
     excess = (s_table - b_table).rename("excess")
-    return PeriodTable(frequency, s_table, b_table, excess, report)
+    return PeriodTable(frequency, s_table, b_table, excess, on.report)
 
 
 def _bucket(

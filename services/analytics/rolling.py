@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from services.analytics._checks import FloatArray, check_series, check_window, dates, values
-from services.analytics.alignment import AlignmentPolicy, align
+from services.analytics.alignment import AlignmentPolicy, aligned
 from services.analytics.methodology import resolve_periods_per_year
 from services.analytics.riskfree import RiskFree, per_period_rates
 
@@ -177,11 +177,11 @@ def _pair(
     policy: AlignmentPolicy,
 ) -> tuple[Windows, Windows, pd.DatetimeIndex, float]:
     check_window(window)
-    s, b, _ = align(returns, benchmark, policy)
-    index = dates(s)
+    on = aligned(returns, benchmark, policy)
+    index = on.index
     ppy, _ = resolve_periods_per_year(index, periods_per_year)
     rf, _ = per_period_rates(risk_free, index, ppy)
-    return _windows(values(s) - rf, window), _windows(values(b) - rf, window), index, ppy
+    return _windows(on.strategy - rf, window), _windows(on.benchmark - rf, window), index, ppy
 
 
 def _windows(x: FloatArray, window: int) -> Windows:

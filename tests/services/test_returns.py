@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from services.returns import slice_series, to_returns, to_series, windowed
+from services.returns import DateIndexes, slice_series, to_index, to_returns, to_series, windowed
 from services.series import Series
 from services.windows import ResolvedWindow, Window, WindowPreset, resolve
 
@@ -92,3 +92,62 @@ def test_levels_compound_from_a_base_point() -> None:
     assert np.isnan(series.returns[0])
     assert series.returns[1:].tolist() == [0.1, -0.5]
     assert to_returns(series).equals(returns)
+
+
+def test_the_index_is_utc_microseconds() -> None:
+    index = to_index(AT_INCEPTION.epoch_us)
+    assert list(index) == [pd.Timestamp(d) for d in (ts(1), ts(4), ts(5), ts(6))]
+    assert (index.unit, str(index.tz), index.freq, index.name) == ("us", "UTC", None, None)
+
+
+def test_returns_on_the_same_dates_share_one_index() -> None:
+    other = Series(
+        AT_INCEPTION.epoch_us.copy(), np.ones(4), np.array([0.0, 0.2, 0.1, 0.3]), np.zeros(4)
+    )
+    indexes = DateIndexes()
+    window = Window()
+    resolved = resolve(window, ts(6))
+    a = windowed(AT_INCEPTION, window, resolved, indexes)
+    b = windowed(other, window, resolved, indexes)
+    c = windowed(slice_series(other, ResolvedWindow(ts(1), None)), window, resolved, indexes)
+    # a and c have returns on Mar 4-6 (a after its inception point); b on all four dates
+    assert a.returns.index is c.returns.index
+    assert b.returns.index is not a.returns.index
+    assert len(indexes) == 2
+    assert b.returns.tolist() == [0.0, 0.2, 0.1, 0.3]
+    # the same results as without sharing
+    alone = windowed(AT_INCEPTION, window, resolved)
+    assert alone.returns.equals(a.returns)
+    assert alone.window == a.window
+
+
+def test_shared_indexes_are_bounded() -> None:
+    indexes = DateIndexes(size=2)
+    for day in (1, 2, 3):
+        indexes.of(epoch_us(ts(day)))
+    assert len(indexes) == 1  # cleared when full, then the third
+    assert list(indexes.of(epoch_us(ts(3)))) == [pd.Timestamp(ts(3))]
+
+
+def test_returns_are_their_own_copy() -> None:
+    series = Series(epoch_us(ts(4), ts(5)), np.ones(2), np.array([0.1, 0.2]), np.zeros(2))
+    returns = to_returns(series)
+    series.returns[1] = 0.5
+    assert returns.tolist() == [0.1, 0.2]
+
+
+def test_a_series_of_only_its_inception_point_has_no_returns() -> None:
+    inception = slice_series(AT_INCEPTION, ResolvedWindow(None, ts(1)))
+    w = windowed(inception, Window(), ResolvedWindow(None, ts(1))).window
+    assert (w.start, w.end, w.periods) == (None, None, 0)
+    assert w.starts_at_inception
+    assert w.inception == ts(1)
+
+
+def test_a_window_inside_the_history_starts_at_its_first_return() -> None:
+    inside = slice_series(AT_INCEPTION, ResolvedWindow(after=ts(4), until=None))
+    result = windowed(inside, Window(), ResolvedWindow(after=ts(4), until=None))
+    assert result.returns.tolist() == [-0.1, 0.05]
+    assert (result.window.start, result.window.end, result.window.periods) == (ts(5), ts(6), 2)
+    assert result.window.start is not None
+    assert result.window.start.tzinfo is UTC

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from services.analytics import AlignmentPolicy, RiskFree, align, compare
+from services.analytics.alignment import aligned
 
 from .conftest import series
 
@@ -177,3 +178,96 @@ def test_alignment_gives_exactly_what_pandas_set_operations_give(seed: int) -> N
     np.testing.assert_array_equal(b3.to_numpy(), b.loc[common].to_numpy())
     assert list(kept.strategy_dropped) == list(s_days.difference(common))
     assert list(kept.benchmark_dropped) == list(b.index.difference(common))
+
+
+def _calendars() -> dict[str, tuple[pd.Series, pd.Series]]:
+    """Strategy and benchmark returns on calendars alignment has to deal with."""
+    rng = np.random.default_rng(7)
+    days = pd.bdate_range("2024-01-01", periods=120, tz="UTC").as_unit("us")
+
+    def on(index: pd.DatetimeIndex, name: str | None = None) -> pd.Series:
+        return pd.Series(rng.normal(0.0, 0.01, len(index)), index=index, name=name)
+
+    daily = pd.date_range("2024-01-01", periods=60, freq="D", tz="UTC", name="day")
+    return {
+        "equal": (on(days, "s"), on(days.copy(), "b")),
+        "strategy has extra dates": (on(days, "s"), on(days.delete([5, 40, 41]), "b")),
+        "both have their own dates": (on(days.delete([3, 90])), on(days.delete([5, 40]))),
+        "benchmark is longer": (on(days[10:-10]), on(days.delete([50]))),
+        "units differ": (on(days.delete([7]).as_unit("ns")), on(days)),
+        "no common date": (on(days[:50], "s"), on(days[60:].as_unit("ns").rename("b"), "b")),
+        "weekly benchmark, daily strategy with a freq": (
+            on(daily),
+            on(pd.date_range("2024-01-05", periods=8, freq="W-FRI", tz="UTC")),
+        ),
+        "contiguous run of a daily index with a freq": (on(daily), on(daily[10:40].copy())),
+    }
+
+
+@pytest.mark.parametrize("policy", list(AlignmentPolicy))
+@pytest.mark.parametrize("case", list(_calendars()))
+def test_aligned_arrays_are_what_align_puts_in_series(case: str, policy: AlignmentPolicy) -> None:
+    s, b = _calendars()[case]
+    s2, b2, report = align(s, b, policy)
+    found = aligned(s, b, policy)
+    np.testing.assert_array_equal(found.strategy, s2.to_numpy())
+    np.testing.assert_array_equal(found.benchmark, b2.to_numpy())
+    assert found.index.equals(s2.index)
+    s2_index = pd.DatetimeIndex(s2.index)
+    assert (found.index.name, found.index.freq) == (s2_index.name, s2_index.freq)
+    b_index = found.index if found.benchmark_index is None else found.benchmark_index
+    assert b_index.equals(b2.index)
+    assert (b_index.name, b_index.unit) == (b2.index.name, pd.DatetimeIndex(b2.index).unit)
+    assert found.unchanged == (s2 is s and b2 is b)
+    for name in ("strategy", "benchmark"):
+        for what in ("dropped", "merged", "filled"):
+            ours = getattr(found.report, f"{name}_{what}")
+            theirs = getattr(report, f"{name}_{what}")
+            assert ours.equals(theirs)
+            assert (ours.name, ours.freq) == (theirs.name, theirs.freq)
+    assert found.report.overlapping_periods == report.overlapping_periods == len(found.index)
+
+
+def test_each_side_keeps_its_own_dates_when_nothing_is_common() -> None:
+    s, b = _calendars()["no common date"]
+    s2, b2, report = align(s, b)
+    assert len(s2) == len(b2) == report.overlapping_periods == 0
+    assert (s2.name, pd.DatetimeIndex(s2.index).unit) == ("s", "us")
+    assert (b2.name, b2.index.name, pd.DatetimeIndex(b2.index).unit) == ("b", "b", "ns")
+    assert list(report.strategy_dropped) == list(s.index)
+    assert list(report.benchmark_dropped) == list(b.index)
+
+
+def test_aligned_dates_keep_a_freq_only_for_a_contiguous_run() -> None:
+    """As a boolean mask selects them: evenly spaced dates (every seventh day) get no freq."""
+    weekly_s, weekly_b = _calendars()["weekly benchmark, daily strategy with a freq"]
+    for policy in (AlignmentPolicy.COMPOUND_TO_COMMON, AlignmentPolicy.INTERSECT):
+        s2, _, report = align(weekly_s, weekly_b, policy)
+        assert len(s2) == 8
+        assert pd.DatetimeIndex(s2.index).freq is None
+        assert report.strategy_dropped.freq is None
+    run_s, run_b = _calendars()["contiguous run of a daily index with a freq"]
+    s3, _, report = align(run_s, run_b)
+    assert pd.DatetimeIndex(s3.index).freq == "D"
+    assert s3.index.name == "day"
+    assert list(report.strategy_dropped) == list(run_s.index[:10]) + list(run_s.index[40:])
+
+
+def test_forward_fill_matches_a_pandas_reindex_across_units() -> None:
+    s = pd.Series(
+        [0.1, 0.2, 0.3, -0.0], index=utc("2024-01-01", "2024-01-02", "2024-01-04", "2024-01-05")
+    )
+    b = pd.Series(
+        [0.01, 0.03, 0.05],
+        index=utc("2024-01-02", "2024-01-03", "2024-01-05").as_unit("ns"),
+        name="b",
+    )
+    s2, b2, report = align(s, b, AlignmentPolicy.FORWARD_FILL_LEVELS)
+    union = s.index.union(b.index)
+    union = union[(union >= b.index[0]) & (union <= s.index[-1])]
+    pd.testing.assert_series_equal(s2, s.reindex(union, fill_value=0.0))
+    pd.testing.assert_series_equal(b2, b.reindex(union, fill_value=0.0))
+    assert np.signbit(s2.iloc[-1])  # values are moved, not recomputed: -0.0 stays -0.0
+    assert list(report.strategy_filled) == list(utc("2024-01-03"))
+    assert list(report.benchmark_filled) == list(utc("2024-01-04"))
+    assert list(report.strategy_dropped) == list(utc("2024-01-01"))
