@@ -12,6 +12,7 @@ import dataclasses
 import enum
 import functools
 import importlib
+import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -67,9 +68,10 @@ _Memo = list[Any]
 
 
 class _Encoder:
-    """One :func:`encode` call: its indexes, and a packer per nesting depth (an extension's
-    payload is packed while its parent is being packed; a packer per call would allocate its
-    buffer for every one of the hundreds of values in an analytics result)."""
+    """The indexes of the value being encoded, and a packer per nesting depth (an
+    extension's payload is packed while its parent is being packed; a packer per payload
+    would allocate its buffer for every one of the hundreds of values in an analytics
+    result). :func:`encode` keeps one per thread and clears its indexes after each value."""
 
     __slots__ = ("_depth", "_packers", "memo")
 
@@ -290,9 +292,18 @@ _BUILDERS: dict[int, Callable[[_Decoder, Any], Any]] = {
 }
 
 
+_local = threading.local()  # an encoder per thread, its packers reused call after call
+
+
 def encode(value: object) -> bytes:
     """Bytes for Redis; raises TypeError for a value the cache cannot hold."""
-    return _Encoder().pack(value)
+    encoder: _Encoder | None = getattr(_local, "encoder", None)
+    if encoder is None:
+        encoder = _local.encoder = _Encoder()
+    try:
+        return encoder.pack(value)
+    finally:
+        encoder.memo.clear()  # a value's indexes are numbered within that value only
 
 
 def decode(data: bytes | str) -> Any:

@@ -104,6 +104,19 @@ def test_values_the_cache_cannot_hold_are_refused() -> None:
         _codec.encode({1, 2})
 
 
+def test_a_refused_value_leaves_nothing_behind_for_the_next() -> None:
+    """The encoder is reused call after call: a value refused half-way (after an index
+    was written, inside a nested payload) does not leak into the next value's bytes."""
+    with pytest.raises(TypeError, match="cannot cache"):
+        _codec.encode([STRATEGY, (1, [object()])])
+    index = DAYS[:2]
+    pair = [pd.Series([1.0, 2.0], index=index), pd.Series([3.0, 4.0], index=index)]
+    assert _codec.encode(pair) == _codec.encode(pair)
+    back: Any = _codec.decode(_codec.encode(pair))  # the second refers to index number 0
+    assert back[0].index is back[1].index
+    pd.testing.assert_series_equal(back[1], pair[1])
+
+
 def test_only_perfgraph_types_are_ever_built() -> None:
     payload = _codec.encode(["os:system", {"command": "true"}])
     evil = msgpack.packb(msgpack.ExtType(6, payload))
