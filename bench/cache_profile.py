@@ -37,7 +37,7 @@ TIMED: list[tuple[str, Any, str]] = [
     ("analytics: returns from series", loaders.returns, "windowed"),
     ("value cache: encoding", services._codec, "encode"),
     ("value cache: decoding", services._codec, "decode"),
-    ("SQL arrays to numpy", services.series, "_to_series"),
+    ("SQL columns to numpy", services.series, "_to_series"),
     ("ISO timestamp strings", services.series, "iso_utc"),
     ("ISO timestamp strings", schema.types.analytics, "iso_utc"),
     ("float columns to lists", schema.types.series, "float_column"),
