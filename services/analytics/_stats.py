@@ -27,6 +27,17 @@ def finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def power(base: float, exponent: float) -> float | None:
+    """``base ** exponent``; None where it overflows or is not a real number (a negative
+    base, a fractional exponent), never an exception or an infinity."""
+    if base < 0.0 and not float(exponent).is_integer():
+        return None
+    try:
+        return finite(base**exponent)
+    except OverflowError:
+        return None
+
+
 def mean(x: FloatArray) -> float:
     """``x.mean()`` of a non-empty array."""
     return float(np.add.reduce(x) / len(x))
@@ -125,7 +136,8 @@ def annualised(total: float, periods: float, periods_per_year: float) -> float |
         return None
     if growth == 0.0:
         return -1.0
-    return finite(growth ** (periods_per_year / periods) - 1.0)
+    grown = power(growth, periods_per_year / periods)
+    return None if grown is None else finite(grown - 1.0)
 
 
 def cagr_of(total: float | None, periods: int, periods_per_year: float) -> float | None:
@@ -229,11 +241,13 @@ def moments(x: Sample) -> tuple[float | None, float | None]:
     centred = x.centred
     sq = centred * centred
     m2 = x.sum_squares / x.n
-    if m2 == 0.0:  # returns that differ by less than the squares can hold
+    if m2 * m2 == 0.0:  # returns that differ by less than their powers can hold
         return None, None
     m3 = mean(sq * centred)
     m4 = mean(sq * sq)
-    return finite(m3 / m2**1.5), finite(m4 / (m2 * m2) - 3.0)
+    spread = power(m2, 1.5)
+    skew = None if spread is None else finite(m3 / spread)
+    return skew, finite(m4 / (m2 * m2) - 3.0)
 
 
 def tail_ratio(ordered: FloatArray) -> float | None:
@@ -268,7 +282,8 @@ def beta(s: Sample, b: Sample) -> float | None:
 
 def alpha(s_ex: FloatArray, b_ex: FloatArray, b: float, periods_per_year: float) -> float | None:
     """``(1 + mean(s_ex - beta * b_ex)) ** ppy - 1`` (empyrical's compounding)."""
-    return finite((1.0 + mean(s_ex - b * b_ex)) ** periods_per_year - 1.0)
+    grown = power(1.0 + mean(s_ex - b * b_ex), periods_per_year)
+    return None if grown is None else finite(grown - 1.0)
 
 
 def correlation(s: Sample, b: Sample) -> float | None:
@@ -279,7 +294,10 @@ def correlation(s: Sample, b: Sample) -> float | None:
 
 def _pearson(xc: FloatArray, yc: FloatArray) -> float | None:
     """Pearson correlation of two centred arrays; None when a dispersion underflows."""
-    scale = math.sqrt(float(np.dot(xc, xc)) * float(np.dot(yc, yc)))
+    a, b = float(np.dot(xc, xc)), float(np.dot(yc, yc))
+    product = a * b
+    # the root of the product (as ever); of each factor where the product under/overflows
+    scale = math.sqrt(product) if 0.0 < product < math.inf else math.sqrt(a) * math.sqrt(b)
     return finite(float(np.dot(xc, yc)) / scale) if scale > 0.0 else None
 
 
@@ -290,4 +308,4 @@ def capture(s_growth: FloatArray, b_growth: FloatArray, periods_per_year: float)
     bottom = cagr_of(compounded(b_growth), n, periods_per_year)
     if top is None or not bottom:
         return None
-    return top / bottom
+    return finite(top / bottom)

@@ -182,7 +182,7 @@ def _treynor(s_cagr: float | None, rf: FloatArray, beta: float | None, ppy: floa
     rf_cagr = _stats.cagr(rf, ppy)
     if s_cagr is None or rf_cagr is None or beta is None or math.isclose(beta, 0.0, abs_tol=1e-12):
         return None
-    return (s_cagr - rf_cagr) / beta
+    return _stats.finite((s_cagr - rf_cagr) / beta)
 
 
 def compare_many(

@@ -1,5 +1,7 @@
 """Alignment policies and benchmark comparison on hand-checked series."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -271,3 +273,28 @@ def test_forward_fill_matches_a_pandas_reindex_across_units() -> None:
     assert list(report.strategy_filled) == list(utc("2024-01-03"))
     assert list(report.benchmark_filled) == list(utc("2024-01-04"))
     assert list(report.strategy_dropped) == list(utc("2024-01-01"))
+
+
+def _all_finite(result: object) -> None:
+    for name, value in vars(result).items():
+        assert not isinstance(value, float) or math.isfinite(value), name
+
+
+def test_minute_bars_whose_annualised_figures_overflow_give_none() -> None:
+    index = pd.date_range("2024-01-02 14:30", periods=2, freq="min", tz="UTC")
+    strategy = pd.Series([0.02, 0.01], index=index)
+    benchmark = pd.Series([0.001, -0.001], index=index)
+    c = compare(strategy, benchmark)
+    assert c.strategy_cagr is None  # 1.0302 ** (98,280 / 2): no float holds it
+    assert c.strategy_return == pytest.approx(1.02 * 1.01 - 1)
+    _all_finite(c)
+
+
+def test_a_cash_like_benchmark_gives_no_infinite_alpha_or_ratio() -> None:
+    """Returns constant but for rounding noise: beta is huge, and what it feeds (alpha,
+    Treynor) is None or finite, never an OverflowError or an infinity."""
+    rng = np.random.default_rng(0)
+    strategy = series(list(rng.normal(0.0005, 0.01, 250)), "2024-01-01", "B")
+    benchmark = series(list(0.0002 + rng.normal(0, 1e-14, 250)), "2024-01-01", "B")
+    c = compare(strategy, benchmark)
+    _all_finite(c)

@@ -160,3 +160,22 @@ def test_invalid_arguments_are_rejected() -> None:
         compute_metrics(series(R5), var_level=95)
     with pytest.raises(ValueError, match="periods_per_year"):
         compute_metrics(series(R5), periods_per_year=0)
+
+
+@pytest.mark.parametrize("scale", [1e-90, 1e-120, 1e-150, 1e-300])
+def test_tiny_dispersions_give_none_never_an_error(scale: float) -> None:
+    m = compute_metrics(series([0.0, scale, 2 * scale, -scale]))
+    assert m.skew is None or math.isfinite(m.skew)
+    assert m.kurtosis is None or math.isfinite(m.kurtosis)
+
+
+def test_annualising_minute_bars_that_overflow_gives_none() -> None:
+    """Two one-minute returns annualise with about 98,000 periods a year: the CAGR does not
+    exist as a float (it is None, not an OverflowError)."""
+    index = pd.date_range("2024-01-02 14:30", periods=3, freq="min", tz="UTC")
+    m = compute_metrics(pd.Series([0.02, 0.01, 0.002], index=index))
+    assert m.total_return == pytest.approx(1.02 * 1.01 * 1.002 - 1)
+    assert m.cagr is None
+    assert m.calmar is None
+    for name, value in vars(m).items():
+        assert not isinstance(value, float) or math.isfinite(value), name
