@@ -3,7 +3,7 @@
 strawberry turns graphql-core's coerced arguments into Python values (input types, enums)
 on every resolver call, walking each argument's type: a dashboard of 20 strategies with a
 window, an interval and a benchmark on three fields each spends about 860 of those walks
-(2-3 ms, as much as its GraphQL execution otherwise costs between two loader waves). The
+(about 3 ms, as much as its GraphQL execution otherwise costs between two loader waves). The
 same field with the same arguments converts to the same values, so the conversion is
 remembered by field and value, for queries only (a mutation's input is converted afresh).
 
@@ -58,8 +58,10 @@ def _frozen(value: Any, budget: list[int]) -> Hashable:
         raise _NotMemoised
     if isinstance(value, dict):
         return (dict, tuple((k, _frozen(v, budget)) for k, v in value.items()))
-    if isinstance(value, str | bytes) and len(value) > MAX_TEXT:
-        raise _NotMemoised
+    if isinstance(value, str | bytes):
+        budget[0] -= len(value) // 32  # a key holds about a kilobyte of text at most
+        if len(value) > MAX_TEXT or budget[0] < 0:
+            raise _NotMemoised
     try:
         hash(value)
     except TypeError:

@@ -80,6 +80,10 @@ class _Encoder:
         self._packers: list[msgpack.Packer] = []
         self._depth = 0
 
+    @property
+    def busy(self) -> bool:
+        return self._depth > 0
+
     def pack(self, obj: object) -> bytes:
         depth = self._depth
         if depth == len(self._packers):
@@ -293,17 +297,22 @@ _BUILDERS: dict[int, Callable[[_Decoder, Any], Any]] = {
 
 
 _local = threading.local()  # an encoder per thread, its packers reused call after call
+_KEEP_BYTES = 1 << 20  # a packer's buffer never shrinks: after a larger value, start afresh
 
 
 def encode(value: object) -> bytes:
     """Bytes for Redis; raises TypeError for a value the cache cannot hold."""
     encoder: _Encoder | None = getattr(_local, "encoder", None)
-    if encoder is None:
+    if encoder is None or encoder.busy:  # busy: encode called while encoding (a fresh one)
         encoder = _local.encoder = _Encoder()
+    packed = b""
     try:
-        return encoder.pack(value)
+        packed = encoder.pack(value)
+        return packed
     finally:
         encoder.memo.clear()  # a value's indexes are numbered within that value only
+        if len(packed) > _KEEP_BYTES:
+            _local.encoder = None
 
 
 def decode(data: bytes | str) -> Any:

@@ -97,10 +97,10 @@ class DateIndexes:
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self._found: dict[bytes, pd.DatetimeIndex] = {}
+        self._found: dict[tuple[str, bytes], pd.DatetimeIndex] = {}
 
     def of(self, epoch_us: np.ndarray) -> pd.DatetimeIndex:
-        key = epoch_us.tobytes()
+        key = (epoch_us.dtype.str, epoch_us.tobytes())
         found = self._found.get(key)
         if found is None:
             if len(self._found) >= self.size:

@@ -157,3 +157,39 @@ def test_series_written_before_indexes_were_shared_still_decode() -> None:
         msgpack.ExtType(5, _codec.encode([stamps, series.to_numpy(), "x"])), use_bin_type=True
     )
     pd.testing.assert_series_equal(_codec.decode(old), series)
+
+
+@dataclasses.dataclass
+class _Nesting:
+    """Reads as a value that encodes another while it is being encoded."""
+
+    inner: Any
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "inner":
+            _codec.encode([pd.Series([0.0, 0.0], index=DAYS[:2].copy())])
+        return object.__getattribute__(self, name)
+
+
+def test_an_encode_within_an_encode_does_not_renumber_the_outer_indexes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_codec, "_TRUSTED", "")  # the test's own dataclass may be decoded
+    other = pd.date_range("2025-01-01", periods=2, tz="UTC")
+    shared = DAYS[:2]
+    value = [
+        pd.Series([1.0, 2.0], index=other),
+        _Nesting(1),
+        pd.Series([3.0, 4.0], index=shared),
+        pd.Series([5.0, 6.0], index=shared),  # refers to the index before it, by number
+    ]
+    back: Any = _codec.decode(_codec.encode(value))
+    pd.testing.assert_index_equal(back[0].index, other)
+    pd.testing.assert_index_equal(back[3].index, shared)
+
+
+def test_a_large_value_does_not_keep_its_buffers() -> None:
+    big = np.zeros(_codec._KEEP_BYTES // 8 + 1)
+    assert np.array_equal(_codec.decode(_codec.encode(big)), big)
+    assert getattr(_codec._local, "encoder", None) is None  # its packers are let go
+    assert roundtrip([1, "a"]) == [1, "a"]
