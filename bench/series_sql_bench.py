@@ -11,7 +11,7 @@ Timed: ``fetch_series`` as the loaders call it (one statement through SQLAlchemy
 decoding included), the variants interleaved round after round. Also PostgreSQL's own
 execution time (``EXPLAIN (ANALYZE, TIMING OFF)``, no client work or transfer).
 
-Run: flock /tmp/perfgraph-bench.lock uv run python bench/series_sql_bench.py
+Run: uv run python bench/series_sql_bench.py
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from services.series import (
 )
 from services.windows import Interval, Window, WindowPreset, resolve
 
-COMMAND = "flock /tmp/perfgraph-bench.lock uv run python bench/series_sql_bench.py"
+COMMAND = "uv run python bench/series_sql_bench.py"
 ROUNDS = 41
 EXPLAINS = 7
 
