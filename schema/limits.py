@@ -108,6 +108,7 @@ class QueryLimits(SchemaExtension):
         usage = analyse(
             ec.schema._schema, ec.graphql_document, ec.variables, settings.default_page_size
         )
+        ec.context.loaders.versions.dependencies.cost = usage.cost  # for the response cache
         refused = check_usage(usage, settings) or await self._rate_limit(usage.cost, settings)
         if refused is not None:
             return [refused]

@@ -217,11 +217,15 @@ class ResponseCacheMiddleware:
         body = b"".join(chunks)
         if status != 200 or not dependencies.cacheable or not _only_data(body):
             return None
-        settings = resources.settings
-        usage = analyse(
-            self.schema._schema, request.document, request.variables, settings.default_page_size
-        )
-        stored = StoredResponse(body, dict(dependencies.versions), tally.statements, usage.cost)
+        cost = dependencies.cost
+        if cost is None:  # not recorded by the limits (they run for every executed query)
+            cost = analyse(
+                self.schema._schema,
+                request.document,
+                request.variables,
+                resources.settings.default_page_size,
+            ).cost
+        stored = StoredResponse(body, dict(dependencies.versions), tally.statements, cost)
         await resources.cache.responses.store(request.key, stored)
         return stored
 

@@ -62,6 +62,7 @@ class Dependencies:
 
     versions: dict[str, str] = field(default_factory=dict)
     reason: str | None = None  # why the response must not be cached
+    cost: int | None = None  # the query's cost, as the limits analysed it before executing
 
     def add(self, dep: Dep, version: int | str) -> None:
         value = str(version)
